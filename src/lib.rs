@@ -1,0 +1,18 @@
+//! opsdeck: a terminal operations console. Data flows one way: `source` → `model` → `ui`.
+//!
+//! - [`source`]: where data comes from (the demo now, AWS next), behind one trait.
+//! - [`model`]: time series, thresholds, alarms, logs, runbooks. Pure, no I/O.
+//! - [`app`]: the `Action` enum and the pure `update(state, action)`.
+//! - [`ui`]: rendering as a function of the state.
+//! - [`config`], [`keymap`], [`runbooks`]: data files, parsed in one place each.
+//! - [`tui`]: the event loop and the terminal, at the edge; [`snapshot`]: headless frames.
+
+pub mod app;
+pub mod config;
+pub mod keymap;
+pub mod model;
+pub mod runbooks;
+pub mod snapshot;
+pub mod source;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,1 @@
+//! Shared chart drawing for the metric panes (being written).

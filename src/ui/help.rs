@@ -1,0 +1,1 @@
+//! The help overlay, generated from the active keymap (being written).

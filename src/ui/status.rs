@@ -1,0 +1,1 @@
+//! Header and status bar (being written).

@@ -69,8 +69,19 @@ pub fn parse_line(_ts: Ts, _source: &str, _bytes: &[u8]) -> LogEntry {
 }
 
 impl LogFilter {
-    pub fn matches(&self, _e: &LogEntry) -> bool {
-        unimplemented!("log helper")
+    pub fn matches(&self, e: &LogEntry) -> bool {
+        if let Some(min) = self.min_level {
+            if e.level > min {
+                return false;
+            }
+        }
+        if self.text.is_empty() {
+            return true;
+        }
+        let needle = self.text.to_lowercase();
+        e.message.to_lowercase().contains(&needle)
+            || e.source.to_lowercase().contains(&needle)
+            || e.fields.iter().any(|(_, v)| v.to_lowercase().contains(&needle))
     }
 }
 

@@ -1,11 +1,333 @@
-//! Pane renderer (being written).
+//! The alarms pane: every alarm of the profile, firing first (the model keeps them sorted),
+//! with its state, severity, how long it has been in that state and, while firing, the
+//! countdown to the response deadline. The highlighted alarm's reason is shown under it or in
+//! a detail line when there is room.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
 
-use super::PaneCtx;
+use super::theme::Theme;
+use super::{clip_spans, fit, pad, pane_block, put_line, width, wrap, PaneCtx};
 use crate::app::AppState;
+use crate::model::alarm::{Alarm, AlarmState};
+use crate::model::threshold::Level;
+use crate::model::time::{short_duration, Ts};
 
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
-    let _ = (area, buf, state, ctx);
+    let alarms = &state.model.alarms;
+    let firing = state.model.firing().count();
+    let theme = ctx.theme;
+    let mut title = vec![Span::styled("Alarms", ctx.theme.border(ctx.focused))];
+    if firing > 0 {
+        title.push(Span::raw(" "));
+        title.push(Span::styled(
+            format!("{firing} firing"),
+            theme.level(Level::Crit),
+        ));
+        title.push(Span::raw(format!(" / {}", alarms.len())));
+    } else {
+        title.push(Span::raw(format!(" 0 firing / {}", alarms.len())));
+    }
+    let inner = pane_block(area, buf, title, ctx);
+    if inner.is_empty() {
+        return;
+    }
+    if alarms.is_empty() {
+        put_line(
+            buf,
+            inner.x,
+            inner.y,
+            &Line::styled("no alarms in the profile", theme.dim()),
+            inner.width,
+        );
+        return;
+    }
+
+    let now = state.model.now;
+    let w = inner.width as usize;
+    let h = inner.height as usize;
+    let cursor = state.ui.alarm_cursor.min(alarms.len() - 1);
+    let cols = Columns::for_width(w, alarms, now);
+
+    // Where the reasons go: under every alarm when all fit twice over, else a detail area
+    // for the highlighted alarm at the bottom when the pane is tall enough.
+    let reasons_inline = h >= 2 * alarms.len();
+    let detail_h = if reasons_inline || h < 6 {
+        0
+    } else if h >= 10 {
+        3
+    } else {
+        2
+    };
+    let rows_h = h - detail_h;
+    let per_alarm = if reasons_inline { 2 } else { 1 };
+    let visible = (rows_h / per_alarm).max(1);
+    let offset = cursor.saturating_sub(visible - 1);
+
+    let mut y = inner.y;
+    for (i, alarm) in alarms.iter().enumerate().skip(offset).take(visible) {
+        if y >= inner.y + rows_h as u16 {
+            break;
+        }
+        let selected = i == cursor;
+        let mut spans = row(alarm, now, &cols, selected, theme);
+        let used: usize = spans.iter().map(|s| width(&s.content)).sum();
+        if selected && ctx.focused {
+            // Reverse the whole row, to the edge.
+            spans.push(Span::raw(" ".repeat(w.saturating_sub(used))));
+            spans = spans
+                .into_iter()
+                .map(|s| s.patch_style(theme.selected()))
+                .collect();
+        }
+        put_line(
+            buf,
+            inner.x,
+            y,
+            &Line::from(clip_spans(spans, w)),
+            inner.width,
+        );
+        y += 1;
+        if reasons_inline && y < inner.y + rows_h as u16 {
+            let text = format!("{}  {}", " ".repeat(cols.marker), alarm.reason);
+            put_line(
+                buf,
+                inner.x,
+                y,
+                &Line::styled(fit(&text, w).into_owned(), theme.dim()),
+                inner.width,
+            );
+            y += 1;
+        }
+    }
+
+    if detail_h > 0 {
+        let a = &alarms[cursor];
+        let top = inner.y + rows_h as u16;
+        let rule = format!("{} {}", "─".repeat(2), a.def.name);
+        put_line(
+            buf,
+            inner.x,
+            top,
+            &Line::styled(fit(&rule, w).into_owned(), theme.dim()),
+            inner.width,
+        );
+        let mut text = a.reason.clone();
+        if !a.def.description.is_empty() {
+            text = format!("{text}. {}", a.def.description);
+        }
+        for (i, l) in wrap(&text, w).into_iter().take(detail_h - 1).enumerate() {
+            put_line(
+                buf,
+                inner.x,
+                top + 1 + i as u16,
+                &Line::styled(l, theme.dim()),
+                inner.width,
+            );
+        }
+    }
+}
+
+/// Column widths for one pane width.
+struct Columns {
+    marker: usize,
+    /// 0: a one-cell state symbol instead of the word.
+    state: usize,
+    /// Severity word (wide) or tag (narrow).
+    sev_word: bool,
+    sev: usize,
+    /// A separate "in state for" column (wide) — else it shares the time column.
+    age: usize,
+    time: usize,
+    name: usize,
+}
+
+impl Columns {
+    fn for_width(w: usize, alarms: &[Alarm], now: Ts) -> Columns {
+        let deadline_w = alarms
+            .iter()
+            .map(|a| width(&deadline_text(a, now).unwrap_or_default()))
+            .max()
+            .unwrap_or(0);
+        let age_w = alarms
+            .iter()
+            .map(|a| width(&short_duration(now - a.since)))
+            .max()
+            .unwrap_or(0);
+        let wide = w >= 70;
+        let (state, sev_word, sev) = if w >= 70 {
+            (7, true, 8)
+        } else if w >= 50 {
+            (7, false, 4)
+        } else {
+            (0, false, 4)
+        };
+        let (age, time) = if wide {
+            (age_w, deadline_w)
+        } else {
+            (0, deadline_w.max(age_w))
+        };
+        let marker = 1;
+        let state_cells = if state == 0 { 1 } else { state };
+        let fixed = marker
+            + 1
+            + state_cells
+            + 1
+            + sev
+            + 1
+            + if age > 0 { age + 1 } else { 0 }
+            + if time > 0 { time + 1 } else { 0 };
+        let name = w.saturating_sub(fixed).max(4);
+        Columns {
+            marker,
+            state,
+            sev_word,
+            sev,
+            age,
+            time,
+            name,
+        }
+    }
+}
+
+/// `12m05s left` or `OVERDUE 3m10s` for a firing alarm.
+pub fn deadline_text(a: &Alarm, now: Ts) -> Option<String> {
+    let left = a.deadline_left(now)?;
+    Some(if left >= 0 {
+        format!("{} left", short_duration(left))
+    } else {
+        format!("OVERDUE {}", short_duration(-left))
+    })
+}
+
+/// The style of a deadline countdown: red once less than 20% of the deadline remains.
+pub fn deadline_style(a: &Alarm, now: Ts, theme: &Theme) -> Style {
+    match a.deadline_left(now) {
+        Some(left) if left < 0 => theme.badge(Level::Crit),
+        Some(left) if left * 5 < a.def.severity.deadline() => theme.level(Level::Crit),
+        Some(_) => Style::default().fg(theme.warn),
+        None => theme.dim(),
+    }
+}
+
+pub fn state_style(s: AlarmState, theme: &Theme) -> Style {
+    match s {
+        AlarmState::Alarm => theme.level(Level::Crit),
+        AlarmState::Ok => theme.level(Level::Ok),
+        AlarmState::InsufficientData => theme.level(Level::NoData),
+    }
+}
+
+fn state_symbol(s: AlarmState) -> &'static str {
+    match s {
+        AlarmState::Alarm => Level::Crit.symbol(),
+        AlarmState::Ok => Level::Ok.symbol(),
+        AlarmState::InsufficientData => Level::NoData.symbol(),
+    }
+}
+
+fn row<'a>(a: &'a Alarm, now: Ts, c: &Columns, selected: bool, theme: &Theme) -> Vec<Span<'a>> {
+    let sev = a.def.severity;
+    let mut spans = Vec::with_capacity(12);
+    spans.push(Span::styled(
+        if selected { "▶" } else { " " },
+        Style::default().fg(theme.accent),
+    ));
+    spans.push(Span::raw(" "));
+    let st = if c.state == 0 {
+        state_symbol(a.state).to_string()
+    } else {
+        pad(a.state.word(), c.state)
+    };
+    spans.push(Span::styled(st, state_style(a.state, theme)));
+    spans.push(Span::raw(" "));
+    spans.push(Span::styled(
+        pad(if c.sev_word { sev.word() } else { sev.tag() }, c.sev),
+        theme.severity(sev),
+    ));
+    spans.push(Span::raw(" "));
+    let name_style = if a.state == AlarmState::Alarm {
+        Style::default().add_modifier(Modifier::BOLD)
+    } else {
+        Style::default()
+    };
+    spans.push(Span::styled(pad(&a.def.name, c.name), name_style));
+    let age = short_duration(now - a.since);
+    if c.age > 0 {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(format!("{age:>w$}", w = c.age), theme.dim()));
+    }
+    if c.time > 0 {
+        spans.push(Span::raw(" "));
+        match deadline_text(a, now) {
+            Some(d) => spans.push(Span::styled(
+                format!("{d:>w$}", w = c.time),
+                deadline_style(a, now, theme),
+            )),
+            // Narrow: the time column shows how long the alarm has been in its state.
+            None if c.age == 0 => {
+                spans.push(Span::styled(format!("{age:>w$}", w = c.time), theme.dim()))
+            }
+            None => spans.push(Span::raw(" ".repeat(c.time))),
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::alarm::{AlarmDef, Severity};
+    use crate::model::series::Stat;
+    use crate::model::threshold::Threshold;
+
+    fn firing(sev: Severity, fired: Ts) -> Alarm {
+        let def = AlarmDef {
+            name: "X".into(),
+            description: String::new(),
+            series: "errors/rate".into(),
+            period: 60,
+            stat: Stat::Average,
+            threshold: Threshold::above(None, Some(1.0)),
+            severity: sev,
+            runbook: None,
+            log_filter: None,
+            unit: String::new(),
+        };
+        Alarm {
+            state: AlarmState::Alarm,
+            fired_at: Some(fired),
+            since: fired,
+            ..Alarm::new(def, 0)
+        }
+    }
+
+    #[test]
+    fn countdown_text_and_colour() {
+        let theme = Theme::default();
+        let a = firing(Severity::Critical, 1000);
+        assert_eq!(
+            deadline_text(&a, 1000 + 175).as_deref(),
+            Some("12m05s left")
+        );
+        assert_eq!(deadline_style(&a, 1000 + 175, &theme).fg, Some(theme.warn));
+        // 179 s of 900 left: under 20%.
+        assert_eq!(deadline_text(&a, 1000 + 721).as_deref(), Some("2m59s left"));
+        assert_eq!(deadline_style(&a, 1000 + 721, &theme).fg, Some(theme.crit));
+        assert_eq!(
+            deadline_text(&a, 1000 + 900 + 190).as_deref(),
+            Some("OVERDUE 3m10s")
+        );
+        assert_eq!(
+            deadline_style(&a, 1000 + 900 + 190, &theme).bg,
+            Some(theme.crit)
+        );
+        let ok = Alarm {
+            state: AlarmState::Ok,
+            ..a
+        };
+        assert_eq!(deadline_text(&ok, 2000), None);
+    }
 }

@@ -1,4 +1,9 @@
 //! Rendering: a pure function of an [`AppState`] snapshot. One file per pane.
+//!
+//! [`render`] draws the whole screen: the header, every pane from [`layout::compute`], the
+//! status bar and, on top, the help overlay. Below 80x24 it draws a notice instead. Nothing
+//! here may panic at any size: every write goes through [`put_line`], which clips to the
+//! buffer, and text is cut or wrapped by display width ([`fit`], [`wrap`], [`clip_spans`]).
 
 pub mod aurora;
 pub mod chart;
@@ -16,9 +21,16 @@ pub mod runbook;
 pub mod status;
 pub mod theme;
 
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Widget};
 use ratatui::Frame;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{AppState, PaneId};
 use theme::Theme;
@@ -32,6 +44,12 @@ pub struct PaneCtx<'a> {
     pub theme: &'a Theme,
 }
 
+/// The theme in use (the default one until themes become configurable). Built once.
+pub fn theme() -> &'static Theme {
+    static THEME: OnceLock<Theme> = OnceLock::new();
+    THEME.get_or_init(Theme::default)
+}
+
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, state: &AppState) {
     let area = frame.area();
@@ -40,11 +58,64 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
 
 /// Render the whole screen into a buffer (the TUI and `snapshot` both come here).
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
-    let _ = (area, buf, state);
+    let area = area.intersection(*buf.area());
+    if area.is_empty() {
+        return;
+    }
+    // Start from blank cells, whatever the buffer held before.
+    Clear.render(area, buf);
+    let theme = theme();
+    let screen = layout::compute(area, &state.ui);
+    if screen.too_small {
+        too_small(area, buf, theme);
+        return;
+    }
+    status::render_header(screen.header, buf, state, theme);
+    for (pane, rect) in &screen.panes {
+        let ctx = PaneCtx {
+            focused: *pane == state.ui.focus,
+            compact: screen.compact,
+            theme,
+        };
+        render_pane(*pane, *rect, buf, state, &ctx);
+    }
+    status::render_status(screen.status, buf, state, theme);
+    if state.ui.help {
+        help::render(area, buf, state, theme);
+    }
+}
+
+/// The notice shown when the terminal is smaller than the layout needs, centred and wrapped.
+fn too_small(area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let text = format!(
+        "terminal too small: {}x{}, opsdeck needs at least {}x{}",
+        area.width,
+        area.height,
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT
+    );
+    let lines = wrap(&text, area.width as usize);
+    let shown = lines.len().min(area.height as usize);
+    let top = area.y + (area.height - shown as u16) / 2;
+    for (i, l) in lines.iter().take(shown).enumerate() {
+        let w = (l.width() as u16).min(area.width);
+        let x = area.x + (area.width - w) / 2;
+        put_line(
+            buf,
+            x,
+            top + i as u16,
+            &Line::styled(l.as_str(), Style::default().fg(theme.warn)),
+            w,
+        );
+    }
 }
 
 /// Render one pane.
 pub fn render_pane(pane: PaneId, area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
+    let area = area.intersection(*buf.area());
+    if area.is_empty() {
+        return;
+    }
     match pane {
         PaneId::Requests => requests::render(area, buf, state, ctx),
         PaneId::Errors => errors::render(area, buf, state, ctx),
@@ -55,5 +126,221 @@ pub fn render_pane(pane: PaneId, area: Rect, buf: &mut Buffer, state: &AppState,
         PaneId::Alarms => alarms::render(area, buf, state, ctx),
         PaneId::Logs => logs::render(area, buf, state, ctx),
         PaneId::Runbook => runbook::render(area, buf, state, ctx),
+    }
+}
+
+/// Draw a pane's bordered block (focused border style, the title in spans) and return the
+/// inner area.
+pub fn pane_block(area: Rect, buf: &mut Buffer, title: Vec<Span<'_>>, ctx: &PaneCtx) -> Rect {
+    let area = area.intersection(*buf.area());
+    if area.is_empty() {
+        return area;
+    }
+    let mut spans = Vec::with_capacity(title.len() + 2);
+    spans.push(Span::raw(" "));
+    spans.extend(title);
+    spans.push(Span::raw(" "));
+    let border = ctx.theme.border(ctx.focused);
+    // Titles wider than the border are cut here, by display width, rather than by the block.
+    let max = area.width.saturating_sub(2) as usize;
+    let title = Line::from(clip_spans(spans, max)).style(border);
+    let block = Block::bordered().border_style(border).title(title);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
+
+/// Write a line at (x, y), at most `max` cells wide, clipped to the buffer. Never panics.
+pub fn put_line(buf: &mut Buffer, x: u16, y: u16, line: &Line<'_>, max: u16) {
+    let b = *buf.area();
+    if y < b.top() || y >= b.bottom() || x < b.left() || x >= b.right() {
+        return;
+    }
+    let max = max.min(b.right() - x);
+    if max == 0 {
+        return;
+    }
+    buf.set_line(x, y, line, max);
+}
+
+/// The display width of a string (CJK and other wide characters count 2).
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+fn char_width(c: char) -> usize {
+    UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// Cut `s` to at most `max` display cells, ending in `…` when anything was cut.
+pub fn fit(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = char_width(c);
+        if w + cw > max - 1 {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// Pad `s` with spaces to `w` display cells (cutting it first if it is wider).
+pub fn pad(s: &str, w: usize) -> String {
+    let s = fit(s, w);
+    let n = w.saturating_sub(width(&s));
+    let mut out = String::with_capacity(s.len() + n);
+    out.push_str(&s);
+    out.extend(std::iter::repeat_n(' ', n));
+    out
+}
+
+/// Keep spans up to `max` display cells in all; the span that crosses the edge is cut with `…`.
+pub fn clip_spans<'a>(spans: Vec<Span<'a>>, max: usize) -> Vec<Span<'a>> {
+    let total: usize = spans.iter().map(|s| width(&s.content)).sum();
+    if total <= max {
+        return spans;
+    }
+    let mut out = Vec::with_capacity(spans.len());
+    let mut left = max;
+    for s in spans {
+        let w = width(&s.content);
+        if w < left {
+            left -= w;
+            out.push(s);
+        } else {
+            // This span reaches the edge: it gets the `…`, and nothing follows.
+            if left == 0 {
+                break;
+            }
+            let mut cut = String::new();
+            let mut cw = 0;
+            for c in s.content.chars() {
+                let w = char_width(c);
+                if cw + w > left - 1 {
+                    break;
+                }
+                cut.push(c);
+                cw += w;
+            }
+            cut.push('…');
+            out.push(Span::styled(cut, s.style));
+            break;
+        }
+    }
+    out
+}
+
+/// Word-wrap `s` to lines of at most `max` display cells; words longer than a line are broken.
+/// Always returns at least one line (empty for empty input).
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    let mut cur_w = 0;
+    for word in s.split_whitespace() {
+        let ww = width(word);
+        if cur_w > 0 && cur_w + 1 + ww <= max {
+            cur.push(' ');
+            cur.push_str(word);
+            cur_w += 1 + ww;
+            continue;
+        }
+        if cur_w > 0 {
+            lines.push(std::mem::take(&mut cur));
+            cur_w = 0;
+        }
+        if ww <= max {
+            cur.push_str(word);
+            cur_w = ww;
+            continue;
+        }
+        // Break a long word by characters.
+        for c in word.chars() {
+            let cw = char_width(c);
+            if cur_w + cw > max && cur_w > 0 {
+                lines.push(std::mem::take(&mut cur));
+                cur_w = 0;
+            }
+            cur.push(c);
+            cur_w += cw;
+        }
+    }
+    if cur_w > 0 || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}
+
+/// The short form of a log group or source: its last path segment
+/// (`/aws/lambda/crypto-watch-api` → `crypto-watch-api`).
+pub fn short_source(source: &str) -> &str {
+    let s = source.trim_end_matches('/');
+    s.rsplit('/')
+        .next()
+        .filter(|x| !x.is_empty())
+        .unwrap_or(source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_and_pad_by_display_width() {
+        assert_eq!(fit("hello", 5), "hello");
+        assert_eq!(fit("hello world", 6), "hello…");
+        assert_eq!(fit("日本語テキスト", 5), "日本…");
+        assert_eq!(
+            width(&fit("日本語テキスト", 6)),
+            5,
+            "a wide char never straddles the edge"
+        );
+        assert_eq!(fit("abc", 0), "");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("日本", 5), "日本 ");
+    }
+
+    #[test]
+    fn wrap_words_and_long_words() {
+        assert_eq!(
+            wrap("the quick brown fox", 9),
+            vec!["the quick", "brown fox"]
+        );
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 4), vec![""]);
+        assert_eq!(wrap("日本語", 4), vec!["日本", "語"]);
+        for l in wrap("a bb ccc dddd eeeee ffffff", 3) {
+            assert!(width(&l) <= 3, "{l}");
+        }
+    }
+
+    #[test]
+    fn clip_spans_cuts_at_the_edge() {
+        let spans = vec![Span::raw("abc"), Span::raw("defg"), Span::raw("h")];
+        let out: String = clip_spans(spans, 5)
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(out, "abcd…");
+    }
+
+    #[test]
+    fn short_sources() {
+        assert_eq!(
+            short_source("/aws/lambda/crypto-watch-api"),
+            "crypto-watch-api"
+        );
+        assert_eq!(short_source("api"), "api");
+        assert_eq!(short_source("/aws/x/"), "x");
     }
 }

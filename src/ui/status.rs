@@ -1,1 +1,273 @@
-//! Header and status bar (being written).
+//! The header (what, where from, when, how bad) and the status bar (focus, log state, filters,
+//! zoom, source faults and key hints generated from the active keymap).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::theme::Theme;
+use super::{clip_spans, fit, help, logs, put_line, width};
+use crate::app::{AppState, Command, PaneId};
+use crate::model::alarm::Severity;
+use crate::model::threshold::Level;
+use crate::model::time;
+
+/// Separator between header and status-bar segments.
+const SEP: &str = " │ ";
+
+/// The one-line header: app name, source, time range, the clock, firing alarms by severity,
+/// and the help hint on the right. When it does not fit, the range and clock get shorter,
+/// severities become tags and the source label is cut, in that order.
+pub fn render_header(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
+    let area = area.intersection(*buf.area());
+    if area.is_empty() {
+        return;
+    }
+    let base = Style::default().fg(Color::White).bg(theme.header_bg);
+    buf.set_style(Rect { height: 1, ..area }, base);
+    let total = area.width as usize;
+    let hint = help::first_key(state, Command::Help).map(|k| format!("{k} help "));
+    let hint_w = hint.as_deref().map(width).unwrap_or(0);
+
+    let header = |compact: bool, source: &str| -> Vec<Span<'static>> {
+        let (range, clock) = if compact {
+            (
+                state.ui.range.label().to_string(),
+                time::hms(state.model.now),
+            )
+        } else {
+            (
+                format!("range {}", state.ui.range.label()),
+                format!("{} UTC", time::hms(state.model.now)),
+            )
+        };
+        let mut spans = vec![
+            Span::styled(" opsdeck", base.add_modifier(Modifier::BOLD)),
+            Span::styled(SEP, base),
+        ];
+        if !source.is_empty() {
+            spans.push(Span::styled(source.to_string(), base));
+            spans.push(Span::styled(SEP, base));
+        }
+        spans.extend([
+            Span::styled(range, base),
+            Span::styled(SEP, base),
+            Span::styled(clock, base.add_modifier(Modifier::BOLD)),
+            Span::styled(SEP, base),
+        ]);
+        spans.extend(firing_counts(state, theme, base, compact));
+        spans
+    };
+    let spans_w = |spans: &[Span]| spans.iter().map(|s| width(&s.content)).sum::<usize>();
+    let room = |with_hint: bool| {
+        if with_hint {
+            total.saturating_sub(hint_w + 1)
+        } else {
+            total
+        }
+    };
+
+    let mut spans = header(false, &state.source_label);
+    let mut with_hint = hint_w > 0;
+    if spans_w(&spans) > room(with_hint) {
+        spans = header(true, &state.source_label);
+        let over = spans_w(&spans).saturating_sub(room(with_hint));
+        if over > 0 {
+            // Cut the source label to what is left; drop it when too little is.
+            let keep = width(&state.source_label).saturating_sub(over);
+            let source = if keep >= 8 {
+                fit(&state.source_label, keep).into_owned()
+            } else {
+                String::new()
+            };
+            spans = header(true, &source);
+        }
+        with_hint = with_hint && spans_w(&spans) <= room(true);
+    }
+    let left_max = room(with_hint);
+    put_line(
+        buf,
+        area.x,
+        area.y,
+        &Line::from(clip_spans(spans, left_max)),
+        left_max as u16,
+    );
+    if let (true, Some(h)) = (with_hint, hint) {
+        let x = area.right() - hint_w as u16;
+        put_line(buf, x, area.y, &Line::styled(h, base), hint_w as u16);
+    }
+}
+
+/// `ALARMS 1 Critical 2 High` badges (tags when compact), or `no alarms firing`.
+fn firing_counts(
+    state: &AppState,
+    theme: &Theme,
+    base: Style,
+    compact: bool,
+) -> Vec<Span<'static>> {
+    let mut counts = [0usize; 4];
+    for a in state.model.firing() {
+        counts[Severity::ALL
+            .iter()
+            .position(|s| *s == a.def.severity)
+            .unwrap_or(3)] += 1;
+    }
+    if counts.iter().all(|c| *c == 0) {
+        return vec![Span::styled(
+            "✓ no alarms firing",
+            base.add_modifier(Modifier::BOLD),
+        )];
+    }
+    let mut spans = vec![Span::styled("ALARMS", base.add_modifier(Modifier::BOLD))];
+    for (sev, n) in Severity::ALL.iter().zip(counts) {
+        if n == 0 {
+            continue;
+        }
+        let level = match sev {
+            Severity::Critical | Severity::High => Level::Crit,
+            Severity::Medium => Level::Warn,
+            Severity::Low => Level::NoData,
+        };
+        let label = if compact { sev.tag() } else { sev.word() };
+        spans.push(Span::styled(" ", base));
+        spans.push(Span::styled(format!(" {n} {label} "), theme.badge(level)));
+    }
+    spans
+}
+
+/// The one-line status bar.
+pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
+    let area = area.intersection(*buf.area());
+    if area.is_empty() {
+        return;
+    }
+    let total = area.width as usize;
+    let base = Style::default();
+    let dim = theme.dim();
+    let ui = &state.ui;
+
+    let mut spans: Vec<Span> = vec![Span::styled(
+        format!(" {} ", ui.focus.title()),
+        Style::default()
+            .fg(Color::Black)
+            .bg(theme.border_focused)
+            .add_modifier(Modifier::BOLD),
+    )];
+    if ui.zoomed {
+        spans.push(Span::styled(
+            " ZOOM",
+            Style::default()
+                .fg(theme.accent)
+                .add_modifier(Modifier::BOLD),
+        ));
+    }
+    spans.push(Span::styled(SEP, dim));
+    if ui.log.paused || ui.log.scroll > 0 {
+        spans.push(Span::styled(
+            "log PAUSED",
+            Style::default().fg(theme.warn).add_modifier(Modifier::BOLD),
+        ));
+    } else {
+        spans.push(Span::styled("log FOLLOW", Style::default().fg(theme.ok)));
+    }
+    let filters = logs::filter_words(&state.log_filter());
+    if !filters.is_empty() {
+        spans.push(Span::styled(SEP, dim));
+        spans.push(Span::styled(
+            format!("filter {}", filters.join(" ")),
+            Style::default().fg(theme.accent),
+        ));
+    }
+    for f in &state.model.faults {
+        spans.push(Span::styled(SEP, dim));
+        spans.push(Span::styled(
+            format!(
+                "⚠ {}: {} (since {})",
+                f.scope,
+                f.message,
+                time::hms(f.since)
+            ),
+            Style::default().fg(theme.crit).add_modifier(Modifier::BOLD),
+        ));
+    }
+
+    // Key hints, as many as fit.
+    let used: usize = spans.iter().map(|s| width(&s.content)).sum();
+    let hints = hints(state);
+    if !hints.is_empty() && used + SEP.len() < total {
+        spans.push(Span::styled(SEP, dim));
+        let mut used = used + width(SEP);
+        for (i, (key, what)) in hints.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " · " };
+            let w = width(sep) + width(key) + 1 + width(what);
+            if used + w > total {
+                break;
+            }
+            if !sep.is_empty() {
+                spans.push(Span::styled(sep, dim));
+            }
+            spans.push(Span::styled(
+                key.clone(),
+                base.fg(theme.accent).add_modifier(Modifier::BOLD),
+            ));
+            spans.push(Span::styled(format!(" {what}"), base));
+            used += w;
+        }
+    }
+    put_line(
+        buf,
+        area.x,
+        area.y,
+        &Line::from(clip_spans(spans, total)),
+        area.width,
+    );
+}
+
+/// Key hints for the current context: `(keys, what)`, keys taken from the active keymap.
+/// Commands the keymap does not bind are left out.
+pub fn hints(state: &AppState) -> Vec<(String, String)> {
+    let ui = &state.ui;
+    if ui.log.editing.is_some() {
+        // Fixed input keys, not keymap commands.
+        return vec![
+            ("enter".into(), "apply filter".into()),
+            ("esc".into(), "cancel".into()),
+        ];
+    }
+    let mut wanted: Vec<(Command, &str)> = Vec::new();
+    if ui.help {
+        wanted.extend([(Command::Down, "scroll"), (Command::Back, "close")]);
+    } else {
+        wanted.extend([(Command::Quit, "quit"), (Command::FocusNext, "focus")]);
+        match ui.focus {
+            PaneId::Alarms => wanted.push((Command::Select, "runbook")),
+            PaneId::Logs => {
+                let pause = if ui.log.paused { "follow" } else { "pause" };
+                wanted.extend([(Command::PauseLog, pause), (Command::CycleLevel, "level")]);
+                if !state.log_filter().text.is_empty() || ui.log.filter.min_level.is_some() {
+                    wanted.push((Command::ClearFilter, "clear"));
+                }
+            }
+            PaneId::Runbook if state.opened.is_some() => wanted.extend([
+                (Command::StepDone, "done"),
+                (Command::StepSkip, "skip"),
+                (Command::StepUndo, "undo"),
+            ]),
+            PaneId::Runbook => {}
+            _ => wanted.extend([
+                (Command::Range1h, "1h"),
+                (Command::Range3h, "3h"),
+                (Command::Range24h, "24h"),
+            ]),
+        }
+        wanted.push((Command::Zoom, if ui.zoomed { "unzoom" } else { "zoom" }));
+        wanted.extend([(Command::FilterLog, "filter"), (Command::Help, "help")]);
+    }
+    wanted
+        .into_iter()
+        .filter_map(|(c, what)| {
+            help::first_key(state, c).map(|k| (fit(k, 12).into_owned(), what.to_string()))
+        })
+        .collect()
+}

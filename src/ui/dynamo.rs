@@ -1,11 +1,276 @@
-//! Pane renderer (being written).
+//! DynamoDB consumed capacity per table against provisioned capacity (`crypto-watch-data
+//! R 62/50 W 12/25  throttles 31/min`; on-demand tables have no provisioned line), and a chart
+//! of the worst table's consumed read and write units with its provisioned lines.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
 
+use super::chart::{self, Chart, Row, Unit};
 use super::PaneCtx;
 use crate::app::AppState;
+use crate::model::metrics::MetricPane;
+use crate::model::metrics::{keys, Capacity};
+use crate::model::series::Stat;
+use crate::model::threshold::Level;
+
+/// Consumed capacity above this share of provisioned is WARN.
+pub const WARN_SHARE: f64 = 0.8;
+
+/// One table's numbers (units per second).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableStat {
+    pub name: String,
+    /// `None` for tables the inventory does not know (shown like on-demand, without a line).
+    pub capacity: Option<Capacity>,
+    pub read: Option<f64>,
+    pub write: Option<f64>,
+    pub throttles: Option<f64>,
+    pub level: Level,
+    /// The highest consumed / provisioned share (read or write), provisioned tables only.
+    pub share: Option<f64>,
+}
+
+const PREFIXES: [&str; 3] = ["dynamo/read/", "dynamo/write/", "dynamo/throttles/"];
+
+/// The tables of the inventory, then any the metrics name that the inventory lacks.
+pub fn tables(state: &AppState) -> Vec<TableStat> {
+    let m = &state.model;
+    let mut list: Vec<(String, Option<Capacity>)> = m
+        .inventory
+        .tables
+        .iter()
+        .map(|t| (t.name.clone(), Some(t.capacity)))
+        .collect();
+    for p in PREFIXES {
+        for k in m.keys_with_prefix(p) {
+            let name = &k[p.len()..];
+            if !list.iter().any(|(n, _)| n == name) {
+                list.push((name.to_string(), None));
+            }
+        }
+    }
+    list.into_iter()
+        .map(|(name, capacity)| {
+            let tkey = keys::dynamo_throttles(&name);
+            let read = m.latest(&keys::dynamo_read(&name));
+            let write = m.latest(&keys::dynamo_write(&name));
+            let throttles = m.latest(&tkey);
+            // Throttle events are CRIT: by the profile's threshold, or any event without one.
+            let t_level = match m.threshold_for(&tkey) {
+                Some(_) => m.level(&tkey),
+                None => match throttles {
+                    None => Level::NoData,
+                    Some(t) if t > 0.0 => Level::Crit,
+                    Some(_) => Level::Ok,
+                },
+            };
+            let share = match capacity {
+                Some(Capacity::Provisioned { rcu, wcu }) => {
+                    let r = read.filter(|_| rcu > 0.0).map(|v| v / rcu);
+                    let w = write.filter(|_| wcu > 0.0).map(|v| v / wcu);
+                    match (r, w) {
+                        (Some(a), Some(b)) => Some(a.max(b)),
+                        (a, b) => a.or(b),
+                    }
+                }
+                _ => None,
+            };
+            let c_level = match (share, read.or(write)) {
+                (Some(s), _) if s > WARN_SHARE => Level::Warn,
+                (_, Some(_)) => Level::Ok,
+                (_, None) => Level::NoData,
+            };
+            // A profile threshold on consumed units counts too.
+            let u_level = chart::worst(
+                [keys::dynamo_read(&name), keys::dynamo_write(&name)]
+                    .iter()
+                    .filter(|k| m.threshold_for(k).is_some())
+                    .map(|k| m.level(k)),
+            );
+            let level = chart::worst([t_level, c_level, u_level]);
+            TableStat {
+                name,
+                capacity,
+                read,
+                write,
+                throttles,
+                level,
+                share,
+            }
+        })
+        .collect()
+}
+
+fn units(v: Option<f64>, prov: Option<f64>) -> String {
+    let v = v.map(chart::fmt_si).unwrap_or_else(|| "-".into());
+    match prov {
+        Some(p) => format!("{v}/{}", chart::fmt_si(p)),
+        None => v,
+    }
+}
+
+fn provisioned(t: &TableStat) -> (Option<f64>, Option<f64>) {
+    match t.capacity {
+        Some(Capacity::Provisioned { rcu, wcu }) => (Some(rcu), Some(wcu)),
+        _ => (None, None),
+    }
+}
+
+/// `R 62/50 W 12/25` or `R 12 W 3 on-demand`.
+fn usage_text(t: &TableStat) -> String {
+    let (rcu, wcu) = provisioned(t);
+    let mut s = format!("R {} W {}", units(t.read, rcu), units(t.write, wcu));
+    if t.capacity == Some(Capacity::OnDemand) {
+        s.push_str(" on-demand");
+    }
+    s
+}
 
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
-    let _ = (area, buf, state, ctx);
+    let m = &state.model;
+    let theme = ctx.theme;
+    let list = tables(state);
+    let level = chart::worst(list.iter().map(|t| t.level));
+    let Some(inner) = chart::begin(
+        area,
+        buf,
+        ctx,
+        MetricPane::Dynamo.title(),
+        level,
+        level.word(),
+        "",
+    ) else {
+        return;
+    };
+    // The worst table: by level, then by share of provisioned, then by consumption.
+    let worst = list
+        .iter()
+        .filter(|t| t.read.is_some() || t.write.is_some() || t.throttles.is_some())
+        .max_by(|a, b| {
+            a.level
+                .cmp(&b.level)
+                .then(a.share.unwrap_or(0.0).total_cmp(&b.share.unwrap_or(0.0)))
+                .then(
+                    (a.read.unwrap_or(0.0) + a.write.unwrap_or(0.0))
+                        .total_cmp(&(b.read.unwrap_or(0.0) + b.write.unwrap_or(0.0))),
+                )
+        });
+    let mut spans = Vec::new();
+    let mut big = None;
+    match worst {
+        Some(t) => {
+            let style = theme
+                .level(t.level.max(Level::Ok))
+                .add_modifier(Modifier::BOLD);
+            let head = match t.share {
+                Some(s) => format!("{}% of provisioned", chart::fmt_pct(s * 100.0)),
+                None => format!(
+                    "{} units/s",
+                    chart::fmt_si(t.read.unwrap_or(0.0) + t.write.unwrap_or(0.0))
+                ),
+            };
+            big = Some((head.clone(), style));
+            spans.push(Span::styled(head, style));
+            if let Some(th) = t.throttles {
+                spans.push(chart::sep(theme));
+                spans.push(Span::styled(
+                    format!("throttles {}", Unit::PerMin.fmt(th)),
+                    if th > 0.0 {
+                        theme.level(Level::Crit)
+                    } else {
+                        theme.dim()
+                    },
+                ));
+            }
+            spans.push(chart::sep(theme));
+            spans.push(Span::styled(t.name.clone(), theme.dim()));
+            if ctx.compact || inner.height < 4 {
+                spans.push(Span::styled(format!(" {}", usage_text(t)), theme.dim()));
+            }
+        }
+        None => spans.push(Span::styled("no data", theme.dim())),
+    }
+    let line = Line::from(spans);
+    let read_series = worst.and_then(|t| m.series(&keys::dynamo_read(&t.name)));
+    let write_series = worst.and_then(|t| m.series(&keys::dynamo_write(&t.name)));
+
+    if ctx.compact || inner.height < 4 {
+        let (from, to) = chart::window(state);
+        let n = chart::bucket_count(from, to, inner.width as usize);
+        let spark = chart::sum_buckets(
+            read_series.into_iter().chain(write_series),
+            from,
+            to,
+            n,
+            Stat::Maximum,
+        );
+        let style = theme.level(worst.map_or(Level::NoData, |t| t.level.max(Level::Ok)));
+        chart::compact(inner, buf, &line, &spark, &|_| style);
+        return;
+    }
+
+    let used = chart::headline(
+        inner,
+        buf,
+        big.as_ref().map(|(t, s)| (t.as_str(), *s)),
+        &line,
+    );
+    let rows = row_lines(&list, inner.width, theme);
+    let budget = chart::row_budget(inner.height - used, rows.len());
+    let used = used + chart::rows(chart::rows_from(inner, used), buf, &rows, budget, theme);
+    let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::PerSec, theme);
+    if let Some(t) = worst {
+        let (rcu, wcu) = provisioned(t);
+        if let Some(r) = rcu {
+            c.hline(r, theme.series[0], true);
+        }
+        if let Some(w) = wcu {
+            c.hline(w, theme.series[1], true);
+        }
+    }
+    c.series(write_series, Stat::Maximum, theme.series[1])
+        .series(read_series, Stat::Maximum, theme.series[0]);
+    c.render(buf, theme);
+}
+
+/// `crypto-watch-data  R 62/50 W 12/25  throttles 31/min`
+fn row_lines(list: &[TableStat], width: u16, theme: &super::theme::Theme) -> Vec<Row> {
+    let w = width as usize;
+    let name_w = list
+        .iter()
+        .map(|t| t.name.width())
+        .max()
+        .unwrap_or(0)
+        .min((w / 3).max(6));
+    let usages: Vec<String> = list.iter().map(usage_text).collect();
+    let usage_w = usages.iter().map(|u| u.width()).max().unwrap_or(0);
+    list.iter()
+        .zip(usages)
+        .map(|(t, usage)| {
+            let style = theme.level(t.level);
+            let mut spans = vec![
+                Span::styled(chart::pad(&t.name, name_w), theme.dim()),
+                Span::raw(" "),
+                Span::styled(format!("{usage:<usage_w$}"), style),
+            ];
+            if let Some(th) = t.throttles {
+                spans.push(Span::raw("  "));
+                spans.push(Span::styled(
+                    format!("throttles {}", Unit::PerMin.fmt(th)),
+                    if th > 0.0 {
+                        theme.level(Level::Crit)
+                    } else {
+                        theme.dim()
+                    },
+                ));
+            }
+            Row {
+                level: t.level,
+                line: Line::from(spans),
+            }
+        })
+        .collect()
 }

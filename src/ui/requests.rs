@@ -1,11 +1,105 @@
-//! Pane renderer (being written).
+//! Request rate (req/min) against the same time yesterday. A surge (possible attack) or a drop
+//! (possible outage) against the baseline is the pane's state.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
 
+use super::chart::{self, Chart, Unit};
 use super::PaneCtx;
 use crate::app::AppState;
+use crate::model::metrics::{keys, MetricPane};
+use crate::model::series::Stat;
+use crate::model::threshold::Level;
+use crate::model::TrafficState;
+
+/// The pane's state: level, badge word and note.
+pub fn state_of(state: &AppState) -> (Level, &'static str, &'static str) {
+    let m = &state.model;
+    match m.traffic_state() {
+        TrafficState::Surge => (Level::Crit, "SURGE", "possible attack"),
+        TrafficState::Drop => (Level::Crit, "DROP", "possible outage"),
+        TrafficState::Normal => {
+            let l = m.level(keys::REQUESTS);
+            (l, l.word(), "")
+        }
+        TrafficState::NoBaseline => {
+            let l = m.level(keys::REQUESTS);
+            (
+                l,
+                l.word(),
+                if l == Level::NoData {
+                    ""
+                } else {
+                    "no baseline"
+                },
+            )
+        }
+    }
+}
 
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
-    let _ = (area, buf, state, ctx);
+    let m = &state.model;
+    let theme = ctx.theme;
+    let (level, word, note) = state_of(state);
+    let Some(inner) = chart::begin(
+        area,
+        buf,
+        ctx,
+        MetricPane::Requests.title(),
+        level,
+        word,
+        note,
+    ) else {
+        return;
+    };
+    let now = m.latest(keys::REQUESTS);
+    let base = m.latest(keys::REQUESTS_YESTERDAY);
+    let value_style = match now {
+        None => theme.dim(),
+        Some(_) => theme
+            .level(level.max(Level::Ok))
+            .add_modifier(Modifier::BOLD),
+    };
+    let value = now
+        .map(|v| Unit::ReqPerMin.fmt(v))
+        .unwrap_or_else(|| "no data".into());
+    let mut spans = vec![Span::styled(value, value_style)];
+    if let Some(b) = base {
+        spans.push(chart::sep(theme));
+        spans.push(Span::styled(
+            format!("yesterday {}", chart::fmt_count(b)),
+            theme.dim(),
+        ));
+        if let (Some(n), true) = (now, b > 0.0) {
+            spans.push(Span::styled(
+                format!(" ×{}", chart::fmt_si(n / b)),
+                theme.level(level),
+            ));
+        }
+    }
+    let line = Line::from(spans);
+    let series = m.series(keys::REQUESTS);
+
+    if ctx.compact || inner.height < 4 {
+        let spark = chart::spark_buckets(state, series, inner.width, Stat::Average);
+        let style = theme.level(level.max(Level::Ok));
+        chart::compact(inner, buf, &line, &spark, &|_| style);
+        return;
+    }
+
+    // Big digits have no thousands separator: `1252 req/min`.
+    let big = now.map(|v| {
+        if v.abs() < 100_000.0 {
+            format!("{v:.0} req/min")
+        } else {
+            Unit::ReqPerMin.fmt(v)
+        }
+    });
+    let used = chart::headline(inner, buf, big.as_deref().map(|b| (b, value_style)), &line);
+    let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::ReqPerMin, theme);
+    c.series(m.series(keys::REQUESTS_YESTERDAY), Stat::Average, theme.dim)
+        .series(series, Stat::Average, theme.series[0]);
+    c.render(buf, theme);
 }

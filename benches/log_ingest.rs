@@ -1,0 +1,67 @@
+//! Log ingest throughput: `parse_line` + `LogBuffer::push` over a realistic mix of Lambda
+//! JSON, Lambda text-prefixed, platform and plain lines (a few hostile ones included).
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use opsdeck::model::log::{parse_line, LogBuffer, DEFAULT_LOG_CAPACITY};
+
+fn corpus(n: usize) -> Vec<Vec<u8>> {
+    let mut lines = Vec::with_capacity(n);
+    for i in 0..n {
+        let line = match i % 10 {
+            0..=2 => format!(
+                r#"{{"timestamp":"2026-11-23T09:00:{:02}.000Z","level":"INFO","message":"GET /profile/{} 200","requestId":"req-{i:08x}","userId":"u-{}","statusCode":200,"durationMs":{}}}"#,
+                i % 60,
+                i % 977,
+                i % 977,
+                20 + i % 180
+            ),
+            3 => format!(
+                r#"{{"level":"error","msg":"DynamoDB write failed","error":{{"code":"ProvisionedThroughputExceededException","retryable":true}},"request_id":"req-{i:08x}","status":503}}"#
+            ),
+            4 => format!(
+                "2026-11-23T09:00:00.000Z\treq-{i:08x}\tWARN\t{{\"message\":\"slow query\",\"durationMs\":{},\"table\":\"profiles\"}}",
+                800 + i % 900
+            ),
+            5 => format!("2026-11-23T09:00:00.000Z\treq-{i:08x}\tINFO\tcache miss for key profile#{}", i % 5000),
+            6 => format!(
+                "REPORT RequestId: req-{i:08x}\tDuration: {}.25 ms\tBilled Duration: 103 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\t",
+                i % 300
+            ),
+            7 => format!("2026-11-23 09:00:00,123 [WARN] pool: connections {}/90 in use", i % 90),
+            8 => format!("\u{1b}[31mERROR\u{1b}[0m upstream reset\r\n\tat handler (index.js:{})", i % 400),
+            _ => format!(
+                r#"{{"level":"info","message":"user note: \u001b]8;;http://x\u001b\\link\u001b]8;;\u001b\\ \u202e{}","userId":"u-{}"}}"#,
+                "日本語".repeat(1 + i % 4),
+                i
+            ),
+        };
+        lines.push(line.into_bytes());
+    }
+    lines
+}
+
+fn ingest(c: &mut Criterion) {
+    let lines = corpus(10_000);
+    let mut group = c.benchmark_group("log_ingest");
+    group.throughput(Throughput::Elements(lines.len() as u64));
+    group.bench_function("parse_and_push_mixed_10k", |b| {
+        // One buffer across iterations, like the running app: it fills up and then rotates.
+        let mut buf = LogBuffer::new(DEFAULT_LOG_CAPACITY);
+        b.iter(|| {
+            for (i, l) in lines.iter().enumerate() {
+                buf.push(parse_line(
+                    i as i64,
+                    "/aws/lambda/profile-api",
+                    black_box(l),
+                ));
+            }
+            black_box(buf.len())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

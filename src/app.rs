@@ -128,41 +128,108 @@ impl Command {
         ("quit", Command::Quit, "quit opsdeck"),
         ("focus-next", Command::FocusNext, "focus the next pane"),
         ("focus-prev", Command::FocusPrev, "focus the previous pane"),
-        ("focus-alarms", Command::FocusAlarms, "focus the alarms pane"),
+        (
+            "focus-alarms",
+            Command::FocusAlarms,
+            "focus the alarms pane",
+        ),
         ("focus-logs", Command::FocusLogs, "focus the log tail"),
-        ("focus-runbook", Command::FocusRunbook, "focus the runbook panel"),
+        (
+            "focus-runbook",
+            Command::FocusRunbook,
+            "focus the runbook panel",
+        ),
         ("up", Command::Up, "move up / scroll back"),
         ("down", Command::Down, "move down / scroll forward"),
         ("page-up", Command::PageUp, "page up"),
         ("page-down", Command::PageDown, "page down"),
-        ("top", Command::Top, "go to the first item / oldest log line"),
-        ("bottom", Command::Bottom, "go to the last item / follow the log"),
-        ("select", Command::Select, "open the runbook of the selected alarm / mark the step done"),
-        ("back", Command::Back, "close help, leave zoom, cancel input"),
-        ("zoom", Command::Zoom, "zoom the focused pane to full screen and back"),
+        (
+            "top",
+            Command::Top,
+            "go to the first item / oldest log line",
+        ),
+        (
+            "bottom",
+            Command::Bottom,
+            "go to the last item / follow the log",
+        ),
+        (
+            "select",
+            Command::Select,
+            "open the runbook of the selected alarm / mark the step done",
+        ),
+        (
+            "back",
+            Command::Back,
+            "close help, leave zoom, cancel input",
+        ),
+        (
+            "zoom",
+            Command::Zoom,
+            "zoom the focused pane to full screen and back",
+        ),
         ("help", Command::Help, "show this help"),
         ("filter-log", Command::FilterLog, "filter the log by text"),
-        ("cycle-level", Command::CycleLevel, "log level filter: all → WARN+ → ERROR"),
-        ("clear-filter", Command::ClearFilter, "clear the log filters"),
-        ("pause-log", Command::PauseLog, "pause / resume following the log"),
+        (
+            "cycle-level",
+            Command::CycleLevel,
+            "log level filter: all → WARN+ → ERROR",
+        ),
+        (
+            "clear-filter",
+            Command::ClearFilter,
+            "clear the log filters",
+        ),
+        (
+            "pause-log",
+            Command::PauseLog,
+            "pause / resume following the log",
+        ),
         ("range-1h", Command::Range1h, "charts show the last hour"),
         ("range-3h", Command::Range3h, "charts show the last 3 hours"),
-        ("range-24h", Command::Range24h, "charts show the last 24 hours"),
-        ("step-done", Command::StepDone, "runbook: mark the current step done"),
-        ("step-skip", Command::StepSkip, "runbook: skip the current step"),
-        ("step-undo", Command::StepUndo, "runbook: reset the current step"),
+        (
+            "range-24h",
+            Command::Range24h,
+            "charts show the last 24 hours",
+        ),
+        (
+            "step-done",
+            Command::StepDone,
+            "runbook: mark the current step done",
+        ),
+        (
+            "step-skip",
+            Command::StepSkip,
+            "runbook: skip the current step",
+        ),
+        (
+            "step-undo",
+            Command::StepUndo,
+            "runbook: reset the current step",
+        ),
     ];
 
     pub fn from_name(name: &str) -> Option<Command> {
-        Self::TABLE.iter().find(|(n, _, _)| *n == name).map(|(_, c, _)| *c)
+        Self::TABLE
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, c, _)| *c)
     }
 
     pub fn name(self) -> &'static str {
-        Self::TABLE.iter().find(|(_, c, _)| *c == self).map(|(n, _, _)| *n).unwrap_or("?")
+        Self::TABLE
+            .iter()
+            .find(|(_, c, _)| *c == self)
+            .map(|(n, _, _)| *n)
+            .unwrap_or("?")
     }
 
     pub fn description(self) -> &'static str {
-        Self::TABLE.iter().find(|(_, c, _)| *c == self).map(|(_, _, d)| *d).unwrap_or("")
+        Self::TABLE
+            .iter()
+            .find(|(_, c, _)| *c == self)
+            .map(|(_, _, d)| *d)
+            .unwrap_or("")
     }
 
     pub fn names() -> impl Iterator<Item = &'static str> {
@@ -270,7 +337,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(model: Model, runbooks: Vec<Runbook>, help: Vec<HelpLine>, source_label: String) -> Self {
+    pub fn new(
+        model: Model,
+        runbooks: Vec<Runbook>,
+        help: Vec<HelpLine>,
+        source_label: String,
+    ) -> Self {
         Self {
             model,
             ui: UiState::default(),
@@ -287,7 +359,11 @@ impl AppState {
     pub fn section(&self, reference: &str) -> Option<(&Runbook, &Section)> {
         let (rb, sec) = reference.split_once('#')?;
         let runbook = self.runbooks.iter().find(|r| r.id == rb)?;
-        runbook.sections.iter().find(|s| s.id == sec).map(|s| (runbook, s))
+        runbook
+            .sections
+            .iter()
+            .find(|s| s.id == sec)
+            .map(|s| (runbook, s))
     }
 
     /// The section and walk of the opened runbook.
@@ -349,7 +425,11 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
         Action::Scroll(x, y, delta) => {
             let area = ratatui::layout::Rect::new(0, 0, state.ui.size.0, state.ui.size.1);
             let pane = crate::ui::layout::pane_at(area, &state.ui, x, y).unwrap_or(state.ui.focus);
-            let c = if delta < 0 { Command::Up } else { Command::Down };
+            let c = if delta < 0 {
+                Command::Up
+            } else {
+                Command::Down
+            };
             let mut changed = false;
             for _ in 0..delta.unsigned_abs().min(50) {
                 changed |= move_in(state, pane, c, 3);
@@ -416,7 +496,7 @@ fn command(state: &mut AppState, c: Command) -> bool {
         Command::Range3h => ui.range = TimeRange::H3,
         Command::Range24h => ui.range = TimeRange::H24,
         Command::FilterLog => {
-            ui.log.editing = Some(ui.log.filter.text.clone());
+            ui.log.editing = Some(String::new());
             if ui.focus != PaneId::Logs && !ui.zoomed {
                 ui.focus = PaneId::Logs;
             }
@@ -446,7 +526,12 @@ fn command(state: &mut AppState, c: Command) -> bool {
         Command::StepDone => return mark(state, StepMark::Done),
         Command::StepSkip => return mark(state, StepMark::Skipped),
         Command::StepUndo => return mark(state, StepMark::Todo),
-        Command::Up | Command::Down | Command::PageUp | Command::PageDown | Command::Top | Command::Bottom => {
+        Command::Up
+        | Command::Down
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom => {
             if state.ui.help {
                 let h = &mut state.ui.help_scroll;
                 match c {
@@ -505,7 +590,9 @@ fn move_in(state: &mut AppState, pane: PaneId, c: Command, lines: usize) -> bool
             if log.scroll > 0 && !log.paused {
                 log.paused = true;
                 log.anchor = state.model.logs.iter().next_back().map(|e| e.seq);
-            } else if log.scroll == 0 && matches!(c, Command::Bottom | Command::Down | Command::PageDown) {
+            } else if log.scroll == 0
+                && matches!(c, Command::Bottom | Command::Down | Command::PageDown)
+            {
                 log.paused = false;
                 log.anchor = None;
             }
@@ -549,8 +636,14 @@ fn select(state: &mut AppState) -> bool {
                 Some(r) if state.section(r).is_some() => {
                     (Some(r.clone()), format!("mapped in the profile: {r}"))
                 }
-                Some(r) => (None, format!("the profile maps it to {r}, which no loaded runbook has")),
-                None => (None, "the profile names no runbook section for this alarm".into()),
+                Some(r) => (
+                    None,
+                    format!("the profile maps it to {r}, which no loaded runbook has"),
+                ),
+                None => (
+                    None,
+                    "the profile names no runbook section for this alarm".into(),
+                ),
             };
             if let Some(r) = &section {
                 let steps = state.section(r).map(|(_, s)| s.steps.len()).unwrap_or(0);
@@ -563,7 +656,11 @@ fn select(state: &mut AppState) -> bool {
                     marked_at: vec![None; steps],
                 });
             }
-            state.opened = Some(Opened { alarm: name, section, why });
+            state.opened = Some(Opened {
+                alarm: name,
+                section,
+                why,
+            });
             if let Some(f) = log_filter {
                 state.ui.log.filter.text = f;
                 state.ui.log.scroll = 0;

@@ -345,13 +345,15 @@ fn alarm_def(t: &Tbl) -> Result<AlarmDef, ConfigError> {
                 }
                 DeValue::Integer(i) => parse_int(i)
                     .ok_or_else(|| doc.err(v.span(), "`period` is out of range".into()))?,
-                other => return Err(doc.err(
-                    v.span(),
-                    format!(
+                other => {
+                    return Err(doc.err(
+                        v.span(),
+                        format!(
                         "expected `period` to be a duration (\"5m\") or seconds (300), found {}",
                         describe(other)
                     ),
-                )),
+                    ))
+                }
             };
             if secs <= 0 || secs % MINUTE != 0 {
                 return Err(doc.err(
@@ -362,22 +364,23 @@ fn alarm_def(t: &Tbl) -> Result<AlarmDef, ConfigError> {
             secs
         }
     };
-    let stat =
-        match t.string("stat")? {
-            None => Stat::Average,
-            Some((s, span)) => match s.as_str() {
-                "average" => Stat::Average,
-                "sum" => Stat::Sum,
-                "maximum" => Stat::Maximum,
-                "minimum" => Stat::Minimum,
-                _ => return Err(doc.err(
+    let stat = match t.string("stat")? {
+        None => Stat::Average,
+        Some((s, span)) => match s.as_str() {
+            "average" => Stat::Average,
+            "sum" => Stat::Sum,
+            "maximum" => Stat::Maximum,
+            "minimum" => Stat::Minimum,
+            _ => {
+                return Err(doc.err(
                     span,
                     format!(
                         "expected `stat` to be one of average, sum, maximum, minimum, found `{s}`"
                     ),
-                )),
-            },
-        };
+                ))
+            }
+        },
+    };
     let (level, comparison, level_span) = match (t.number("above")?, t.number("below")?) {
         (Some((v, s)), None) => (v, Comparison::Above, s),
         (None, Some((v, s))) => (v, Comparison::Below, s),

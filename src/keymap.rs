@@ -337,6 +337,16 @@ impl Keymap {
         self.bindings.get(&KeyCombo::from_event(event)?).copied()
     }
 
+    /// The command bound to a key written in keymap syntax (e.g. `enter`, `a`, `ctrl-c`), for
+    /// scripted key presses (`snapshot --press`).
+    pub fn command_for_key_name(&self, key: &str) -> Result<Command, String> {
+        let combo = KeyCombo::parse(key)?;
+        self.bindings
+            .get(&combo)
+            .copied()
+            .ok_or_else(|| format!("`{key}` is not bound to anything in the active keymap"))
+    }
+
     /// The keys bound to a command: unmodified keys first, characters before named keys.
     pub fn keys_for(&self, command: Command) -> Vec<KeyCombo> {
         let mut keys: Vec<KeyCombo> = self

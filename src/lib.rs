@@ -12,6 +12,7 @@ pub mod config;
 pub mod keymap;
 pub mod model;
 pub mod runbooks;
+pub mod session;
 pub mod snapshot;
 pub mod source;
 pub mod tui;

@@ -1,1 +1,225 @@
-fn main(){}
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use color_eyre::eyre::{bail, eyre, Result, WrapErr};
+
+use opsdeck::app::{self, Action};
+use opsdeck::model::time::parse_duration;
+use opsdeck::session::{self, Files};
+use opsdeck::snapshot::{self, Format};
+use opsdeck::source::demo::{self as demo, DemoSource};
+use opsdeck::source::{Clock, Source};
+
+/// A terminal operations console for services on Lambda, API Gateway, Aurora and DynamoDB.
+#[derive(Parser, Debug)]
+#[command(name = "opsdeck", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Run on the built-in demo instead of AWS. SCENARIO defaults to bad-deploy; see --list.
+    #[arg(long, value_name = "SCENARIO", num_args = 0..=1, default_missing_value = demo::DEFAULT_SCENARIO)]
+    demo: Option<String>,
+    /// With --demo: list the scenarios and exit.
+    #[arg(long)]
+    list: bool,
+    /// Demo clock speed: 10 runs ten simulated minutes per real minute.
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    speed: f64,
+    /// Don't capture the mouse (lets the terminal select text).
+    #[arg(long)]
+    no_mouse: bool,
+    /// Where opsdeck writes its own log (never to the screen).
+    #[arg(long, value_name = "FILE", global = true)]
+    log_file: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Common {
+    /// Demo seed: the same seed and scenario give the same data.
+    #[arg(long, default_value_t = demo::DEFAULT_SEED, global = true)]
+    seed: u64,
+    /// Keymap file (TOML) replacing the default keymap; see keymaps/.
+    #[arg(long, value_name = "FILE", global = true)]
+    keymap: Option<PathBuf>,
+    /// User keymap overrides (default: keymap.toml in the opsdeck config directory).
+    #[arg(long, value_name = "FILE", global = true)]
+    user_keymap: Option<PathBuf>,
+    /// Service profile (TOML): thresholds and alarms. Default: the built-in demo profile.
+    #[arg(long, value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
+    /// Runbook file or directory of Markdown runbooks. Default: the built-in runbooks.
+    #[arg(long, value_name = "PATH", global = true)]
+    runbooks: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Render one frame headlessly, exactly as the console would show it.
+    Snapshot(SnapshotArgs),
+}
+
+#[derive(Args, Debug)]
+struct SnapshotArgs {
+    /// Demo scenario to render.
+    #[arg(long, value_name = "SCENARIO", num_args = 0..=1, default_missing_value = demo::DEFAULT_SCENARIO)]
+    demo: Option<String>,
+    /// Point of the scenario to render, e.g. 8m, 1h30m.
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    at: String,
+    /// Terminal size.
+    #[arg(long, default_value = "200x60", value_name = "COLSxROWS")]
+    size: String,
+    #[arg(long, value_enum, default_value_t = Format::Txt)]
+    format: Format,
+    /// Keys to press before rendering, as in the keymap, separated by spaces (e.g. "a enter d").
+    #[arg(long, value_name = "KEYS")]
+    press: Option<String>,
+    /// Write to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+fn files(c: &Common) -> Files {
+    Files {
+        profile: c.config.clone(),
+        runbooks: c.runbooks.clone(),
+        keymap: c.keymap.clone(),
+        user_keymap: c.user_keymap.clone(),
+        log_capacity: None,
+    }
+}
+
+fn list_scenarios() {
+    println!("Demo scenarios (opsdeck --demo NAME):");
+    for (name, what) in demo::SCENARIOS {
+        let default = if *name == demo::DEFAULT_SCENARIO {
+            " (default)"
+        } else {
+            ""
+        };
+        println!("  {name:<20} {what}{default}");
+    }
+}
+
+fn init_tracing(path: Option<PathBuf>) {
+    let path = path.or_else(|| {
+        dirs::state_dir()
+            .or_else(dirs::cache_dir)
+            .map(|d| d.join("opsdeck").join("opsdeck.log"))
+    });
+    let Some(path) = path else { return };
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    else {
+        return;
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OPSDECK_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .try_init();
+}
+
+fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
+    let scenario = args.demo.ok_or_else(|| {
+        eyre!("snapshot needs a data source: --demo SCENARIO (see opsdeck --demo --list)")
+    })?;
+    let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
+    if at < 0 {
+        bail!("--at must not be negative");
+    }
+    let (cols, rows) = snapshot::parse_size(&args.size).map_err(|e| eyre!("--size {e}"))?;
+    let (mut state, mut source, keymap) = session::demo(&scenario, common.seed, &files(common))?;
+    state.ui.size = (cols, rows);
+    session::advance(&mut state, &mut source, DemoSource::epoch() + at);
+    if let Some(keys) = &args.press {
+        for word in keys.split_whitespace() {
+            let command = keymap
+                .command_for_key_name(word)
+                .map_err(|e| eyre!("--press: {e}"))?;
+            app::update(&mut state, Action::Command(command));
+        }
+    }
+    let buf = snapshot::render(&mut state, cols, rows);
+    let text = snapshot::write(&buf, args.format);
+    match args.output {
+        Some(path) => {
+            std::fs::write(&path, text).wrap_err_with(|| format!("writing {}", path.display()))?
+        }
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
+fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
+    if !(cli.speed > 0.0 && cli.speed <= 3600.0) {
+        bail!(
+            "--speed must be above 0 and at most 3600, got {}",
+            cli.speed
+        );
+    }
+    let (state, source, keymap) = session::demo(scenario, cli.common.seed, &files(&cli.common))?;
+    let clock = Clock::simulated(DemoSource::epoch(), cli.speed);
+    let mut state = state;
+    if cli.speed != 1.0 {
+        state.source_label = format!("{} ×{}", source.label(), cli.speed);
+    }
+    let source: Box<dyn Source> = Box::new(source);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let opts = opsdeck::tui::RunOptions {
+        mouse: !cli.no_mouse,
+        ..Default::default()
+    };
+    rt.block_on(opsdeck::tui::run(state, source, clock, keymap, opts))?;
+    Ok(())
+}
+
+fn real_main() -> Result<()> {
+    let cli = Cli::parse();
+    opsdeck::tui::install_hooks()?;
+    init_tracing(cli.log_file.clone());
+    if let Some(Command::Snapshot(args)) = cli.command {
+        let common = cli.common.clone();
+        return snapshot_cmd(args, &common);
+    }
+    if cli.list {
+        list_scenarios();
+        return Ok(());
+    }
+    match &cli.demo {
+        Some(s) => {
+            // Validate before touching the terminal, so a typo gets a plain message.
+            DemoSource::new(s, cli.common.seed).map_err(|e| eyre!("{e}"))?;
+            run_demo(&cli, s)
+        }
+        None => bail!(
+            "watching a real AWS account is not built yet; run the built-in demo with `opsdeck --demo` \
+             (scenarios: `opsdeck --demo --list`)"
+        ),
+    }
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("opsdeck: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,1 +1,191 @@
-//! TODO
+//! The edge: the terminal, the event loop, timers and the source. Everything here turns the
+//! outside world into `Action`s for `app::update` and draws when the state changed.
+//!
+//! Drawing is coalesced: input events that arrive together are all applied before one draw,
+//! the source is polled on a timer, and a frame is drawn only when `update` said something
+//! visible changed.
+
+use std::io::{self, Stdout, Write};
+use std::time::Duration;
+
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyCode, KeyEvent, KeyEventKind,
+    MouseButton, MouseEventKind,
+};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use futures_util::StreamExt;
+use ratatui::backend::CrosstermBackend;
+use ratatui::Terminal;
+
+use crate::app::{self, Action, AppState, InputKey};
+use crate::keymap::Keymap;
+use crate::source::{Clock, Source};
+
+type Term = Terminal<CrosstermBackend<Stdout>>;
+
+/// Put the terminal back the way we found it. Safe to call more than once.
+pub fn restore() {
+    let _ = terminal::disable_raw_mode();
+    let mut out = io::stdout();
+    let _ = execute!(out, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = out.flush();
+}
+
+/// Restores the terminal when dropped: on return, on `?` errors and during unwinding.
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+fn enter(mouse: bool) -> io::Result<(Term, Guard)> {
+    terminal::enable_raw_mode()?;
+    let guard = Guard;
+    let mut out = io::stdout();
+    execute!(out, EnterAlternateScreen, cursor::Hide)?;
+    if mouse {
+        execute!(out, EnableMouseCapture)?;
+    }
+    let term = Terminal::new(CrosstermBackend::new(out))?;
+    Ok((term, guard))
+}
+
+/// Install panic and error hooks that restore the terminal before reporting.
+pub fn install_hooks() -> color_eyre::Result<()> {
+    let (panic_hook, eyre_hook) = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .into_hooks();
+    eyre_hook.install()?;
+    let panic_hook = panic_hook.into_panic_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        tracing::error!("panic: {info}");
+        panic_hook(info);
+    }));
+    Ok(())
+}
+
+/// Options for a TUI session.
+pub struct RunOptions {
+    pub mouse: bool,
+    /// How often the source is polled and the clock read, in real time.
+    pub poll_every: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            mouse: true,
+            poll_every: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Map a key to an action: text input while the log filter is open, else the keymap.
+pub fn key_action(state: &AppState, keymap: &Keymap, key: &KeyEvent) -> Option<Action> {
+    if key.kind == KeyEventKind::Release {
+        return None;
+    }
+    if state.ui.log.editing.is_some() {
+        let input = match key.code {
+            KeyCode::Char(c)
+                if !key
+                    .modifiers
+                    .contains(crossterm::event::KeyModifiers::CONTROL) =>
+            {
+                InputKey::Char(c)
+            }
+            KeyCode::Backspace => InputKey::Backspace,
+            KeyCode::Enter => InputKey::Enter,
+            KeyCode::Esc => InputKey::Esc,
+            _ => return keymap.lookup(key).map(Action::Command),
+        };
+        return Some(Action::Input(input));
+    }
+    keymap.lookup(key).map(Action::Command)
+}
+
+fn event_action(state: &AppState, keymap: &Keymap, ev: Event) -> Option<Action> {
+    match ev {
+        Event::Key(k) => key_action(state, keymap, &k),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::Mouse(m) => match m.kind {
+            MouseEventKind::Down(MouseButton::Left) => Some(Action::Click(m.column, m.row)),
+            MouseEventKind::ScrollUp => Some(Action::Scroll(m.column, m.row, -1)),
+            MouseEventKind::ScrollDown => Some(Action::Scroll(m.column, m.row, 1)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Run the console until the operator quits.
+pub async fn run(
+    mut state: AppState,
+    mut source: Box<dyn Source>,
+    clock: Clock,
+    keymap: Keymap,
+    opts: RunOptions,
+) -> color_eyre::Result<AppState> {
+    let (mut term, _guard) = enter(opts.mouse)?;
+    let size = term.size()?;
+    app::update(&mut state, Action::Resize(size.width, size.height));
+
+    // First data before the first frame, so the screen never starts empty.
+    let now = clock.now();
+    app::update(&mut state, Action::Updates(source.poll(now)));
+    app::update(&mut state, Action::Tick(now));
+    term.draw(|f| crate::ui::draw(f, &state))?;
+    let mut frames: u64 = 1;
+
+    // A closed terminal (SIGHUP) or a polite kill (SIGTERM) ends the session the same way `q`
+    // does, so the terminal is restored.
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut events = EventStream::new();
+    let mut timer = tokio::time::interval(opts.poll_every);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    while !state.quit {
+        let mut dirty = false;
+        tokio::select! {
+            ev = events.next() => {
+                match ev {
+                    Some(Ok(ev)) => {
+                        if let Some(a) = event_action(&state, &keymap, ev) {
+                            dirty |= app::update(&mut state, a);
+                        }
+                        // Coalesce a burst (pasted text, key repeat, wheel): apply everything
+                        // already waiting before drawing once.
+                        while let Some(Some(Ok(ev))) = futures_util::FutureExt::now_or_never(events.next()) {
+                            if let Some(a) = event_action(&state, &keymap, ev) {
+                                dirty |= app::update(&mut state, a);
+                            }
+                        }
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break,
+                }
+            }
+            _ = hangup.recv() => state.quit = true,
+            _ = terminate.recv() => state.quit = true,
+            _ = timer.tick() => {
+                let now = clock.now();
+                let updates = source.poll(now);
+                if !updates.is_empty() {
+                    dirty |= app::update(&mut state, Action::Updates(updates));
+                }
+                dirty |= app::update(&mut state, Action::Tick(now));
+            }
+        }
+        if dirty && !state.quit {
+            term.draw(|f| crate::ui::draw(f, &state))?;
+            frames += 1;
+        }
+    }
+    tracing::info!(frames, "session ended");
+    drop(term);
+    Ok(state)
+}

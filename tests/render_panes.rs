@@ -233,10 +233,13 @@ fn state() -> AppState {
     let minutes: Vec<Ts> = (0..=43).map(|m| start + m * MINUTE).collect();
     let series = |f: &dyn Fn(Ts) -> f64| minutes.iter().map(|t| (*t, f(*t))).collect::<Vec<_>>();
     let updates = [
-        ("errors/rate", series(&|t| if t >= T0 { 9.0 } else { 0.8 })),
+        (
+            "errors/rate",
+            series(&|t| if t >= T0 - MINUTE { 9.0 } else { 0.8 }),
+        ),
         (
             "latency/p95",
-            series(&|t| if t >= T0 - 20 * MINUTE { 1450.0 } else { 300.0 }),
+            series(&|t| if t >= T0 - 21 * MINUTE { 1450.0 } else { 300.0 }),
         ),
         ("aurora/connections/profile-db-1", series(&|_| 210.0)),
         ("lambda/throttles/crypto-watch-api", series(&|_| 0.0)),
@@ -247,7 +250,8 @@ fn state() -> AppState {
             points,
         });
     }
-    // Latency fires at T0-20m, errors at T0.
+    // Alarms are evaluated when a minute's data is complete: the minute starting at T0-21m
+    // closes at T0-20m (latency fires), the one starting at T0-1m closes at T0 (errors fire).
     model.tick(T0 - 20 * MINUTE);
     model.tick(T0);
     model.tick(T1);

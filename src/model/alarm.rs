@@ -18,7 +18,12 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 4] = [Severity::Critical, Severity::High, Severity::Medium, Severity::Low];
+    pub const ALL: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
 
     /// Seconds from the alarm firing to the response deadline.
     pub fn deadline(self) -> Ts {
@@ -69,6 +74,9 @@ impl Severity {
         }
     }
 }
+
+/// How long a series may lag behind the clock before its missing minutes count as missing.
+pub const LATE_TOLERANCE: Ts = 3 * MINUTE;
 
 /// An alarm as the service profile defines it.
 #[derive(Debug, Clone, PartialEq)]
@@ -145,17 +153,16 @@ impl Alarm {
         }
     }
 
-    /// Evaluate at `now` against the series (periods ending at the last whole minute).
+    /// Evaluate at time `at` against the series, looking at the periods that end at `end`
+    /// (exclusive: the end of the newest complete minute). When the newest minute has not
+    /// arrived yet (CloudWatch data lands late), the evaluation uses the periods ending at the
+    /// newest point for up to [`LATE_TOLERANCE`]; after that, missing data counts as missing.
     /// Returns true when the state changed.
-    pub fn evaluate(&mut self, series: Option<&Series>, now: Ts) -> bool {
+    pub fn evaluate(&mut self, series: Option<&Series>, end: Ts, at: Ts) -> bool {
         let def = &self.def;
-        let end = super::time::align(now, MINUTE) + MINUTE;
-        let end = match series.and_then(|s| s.last()) {
-            // Evaluate up to the newest point we have (the newest minute may not have arrived
-            // yet); once data has stopped for longer than the window, evaluate on the clock
-            // so that missing data counts as missing.
-            Some((last, _)) if now - last <= def.period * def.threshold.periods as Ts + 2 * MINUTE => {
-                end.min(last + MINUTE)
+        let end = match series.and_then(|s| s.range(Ts::MIN, end - 1).last()) {
+            Some((last, _)) if last + MINUTE < end && end - (last + MINUTE) <= LATE_TOLERANCE => {
+                last + MINUTE
             }
             _ => end,
         };
@@ -174,7 +181,9 @@ impl Alarm {
         self.value = values.iter().rev().flatten().next().copied();
         let limit = def.threshold.crit.or(def.threshold.warn).unwrap_or(0.0);
         self.reason = match (new_state, self.value) {
-            (AlarmState::InsufficientData, _) | (_, None) => "no data in the evaluation window".into(),
+            (AlarmState::InsufficientData, _) | (_, None) => {
+                "no data in the evaluation window".into()
+            }
             (state, Some(v)) => {
                 let breaching = values
                     .iter()
@@ -185,21 +194,29 @@ impl Alarm {
                     "{} of last {} periods {} {}{} (now {}{}){}",
                     breaching,
                     def.threshold.periods,
-                    if def.threshold.comparison == super::threshold::Comparison::Above { "above" } else { "below" },
+                    if def.threshold.comparison == super::threshold::Comparison::Above {
+                        "above"
+                    } else {
+                        "below"
+                    },
                     super::threshold::fmt_num(limit),
                     def.unit,
                     super::threshold::fmt_num(v),
                     def.unit,
-                    if state == AlarmState::Alarm { "" } else { "; within limits" }
+                    if state == AlarmState::Alarm {
+                        ""
+                    } else {
+                        "; within limits"
+                    }
                 )
             }
         };
         if new_state != self.state {
             if new_state == AlarmState::Alarm {
-                self.fired_at = Some(now);
+                self.fired_at = Some(at);
             }
             self.state = new_state;
-            self.since = now;
+            self.since = at;
             true
         } else {
             false
@@ -244,22 +261,30 @@ mod tests {
         let mut s = Series::default();
         let mut a = Alarm::new(def("HighErrorRate", Severity::High, 5.0, 2, 2), 0);
         s.push(0, 1.0);
-        assert!(a.evaluate(Some(&s), 30));
+        assert!(a.evaluate(Some(&s), 60, 60));
         assert_eq!(a.state, AlarmState::Ok);
         s.push(60, 9.0);
-        a.evaluate(Some(&s), 90);
-        assert_eq!(a.state, AlarmState::Ok, "one breaching period of two is not enough");
+        a.evaluate(Some(&s), 120, 120);
+        assert_eq!(
+            a.state,
+            AlarmState::Ok,
+            "one breaching period of two is not enough"
+        );
         s.push(120, 9.0);
-        assert!(a.evaluate(Some(&s), 150));
+        assert!(a.evaluate(Some(&s), 180, 180));
         assert_eq!(a.state, AlarmState::Alarm);
-        assert_eq!(a.fired_at, Some(150));
-        assert_eq!(a.deadline_left(150 + 600), Some(HOUR - 600));
-        assert!(a.reason.starts_with("2 of last 2 periods above 5%"), "{}", a.reason);
+        assert_eq!(a.fired_at, Some(180));
+        assert_eq!(a.deadline_left(180 + 600), Some(HOUR - 600));
+        assert!(
+            a.reason.starts_with("2 of last 2 periods above 5%"),
+            "{}",
+            a.reason
+        );
         s.push(180, 1.0);
-        a.evaluate(Some(&s), 210);
+        a.evaluate(Some(&s), 240, 240);
         assert_eq!(a.state, AlarmState::Ok);
-        assert_eq!(a.deadline_left(210), None);
-        assert_eq!(a.fired_at, Some(150), "fired_at is kept for the record");
+        assert_eq!(a.deadline_left(240), None);
+        assert_eq!(a.fired_at, Some(180), "fired_at is kept for the record");
     }
 
     #[test]
@@ -272,15 +297,32 @@ mod tests {
         for m in 0..5 {
             s.push(m * 60, 3.0);
         }
-        a.evaluate(Some(&s), 299);
+        a.evaluate(Some(&s), 300, 300);
         assert_eq!(a.value, Some(15.0));
+        assert_eq!(a.state, AlarmState::Alarm);
+    }
+
+    #[test]
+    fn late_data_is_tolerated_then_counts_as_missing() {
+        let mut a = Alarm::new(def("X", Severity::High, 5.0, 1, 1), 0);
+        let mut s = Series::default();
+        s.push(0, 9.0);
+        // at 120 the minute [60, 120) has not arrived: evaluate on the newest minute
+        a.evaluate(Some(&s), 120, 120);
+        assert_eq!(a.state, AlarmState::Alarm);
+        // the data never comes: past the tolerance the window is empty
+        a.evaluate(Some(&s), 60 + LATE_TOLERANCE + 60, 60 + LATE_TOLERANCE + 60);
+        assert_eq!(a.state, AlarmState::InsufficientData);
+        // points after `end` are not looked at (catching up through history)
+        s.push(600, 1.0);
+        a.evaluate(Some(&s), 60, 60);
         assert_eq!(a.state, AlarmState::Alarm);
     }
 
     #[test]
     fn no_series_is_insufficient_data() {
         let mut a = Alarm::new(def("X", Severity::Low, 1.0, 1, 1), 0);
-        a.evaluate(None, 100);
+        a.evaluate(None, 120, 120);
         assert_eq!(a.state, AlarmState::InsufficientData);
     }
 
@@ -288,9 +330,21 @@ mod tests {
     fn sorting() {
         let mut v = vec![
             Alarm::new(def("low-ok", Severity::Low, 1.0, 1, 1), 0),
-            Alarm { state: AlarmState::Alarm, since: 50, ..Alarm::new(def("high-new", Severity::High, 1.0, 1, 1), 0) },
-            Alarm { state: AlarmState::Alarm, since: 10, ..Alarm::new(def("high-old", Severity::High, 1.0, 1, 1), 0) },
-            Alarm { state: AlarmState::Alarm, since: 90, ..Alarm::new(def("crit", Severity::Critical, 1.0, 1, 1), 0) },
+            Alarm {
+                state: AlarmState::Alarm,
+                since: 50,
+                ..Alarm::new(def("high-new", Severity::High, 1.0, 1, 1), 0)
+            },
+            Alarm {
+                state: AlarmState::Alarm,
+                since: 10,
+                ..Alarm::new(def("high-old", Severity::High, 1.0, 1, 1), 0)
+            },
+            Alarm {
+                state: AlarmState::Alarm,
+                since: 90,
+                ..Alarm::new(def("crit", Severity::Critical, 1.0, 1, 1), 0)
+            },
         ];
         sort_alarms(&mut v);
         let names: Vec<_> = v.iter().map(|a| a.def.name.as_str()).collect();

@@ -30,14 +30,23 @@ pub struct RawLog {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
     /// New (or re-read) one-minute points of a series.
-    Points { key: SeriesKey, points: Vec<(Ts, f64)> },
+    Points {
+        key: SeriesKey,
+        points: Vec<(Ts, f64)>,
+    },
     Inventory(Inventory),
     Logs(Vec<RawLog>),
     Marker(Marker),
     /// A source (or one part of it) failed; the values on screen are kept and marked stale.
-    SourceError { scope: String, message: String, at: Ts },
+    SourceError {
+        scope: String,
+        message: String,
+        at: Ts,
+    },
     /// A scope that had failed works again.
-    SourceOk { scope: String },
+    SourceOk {
+        scope: String,
+    },
 }
 
 /// A threshold that applies to one series or, with a trailing `*`, to every series whose key
@@ -120,11 +129,21 @@ pub struct Model {
     pub faults: Vec<SourceFault>,
     /// Alarm transitions seen this session, newest last: (when, alarm name, new state).
     pub transitions: Vec<(Ts, String, AlarmState)>,
+    /// Alarms have been evaluated up to this minute boundary.
+    evaluated_until: Ts,
 }
+
+/// How far back alarm evaluation starts when a session begins (and the most it catches up).
+pub const EVALUATION_HORIZON: Ts = 2 * time::HOUR;
 
 impl Model {
     pub fn new(profile: Profile, now: Ts, log_capacity: usize) -> Self {
-        let alarms = profile.alarms.iter().cloned().map(|d| Alarm::new(d, now)).collect();
+        let alarms = profile
+            .alarms
+            .iter()
+            .cloned()
+            .map(|d| Alarm::new(d, now))
+            .collect();
         Self {
             now,
             profile,
@@ -135,6 +154,7 @@ impl Model {
             markers: Vec::new(),
             faults: Vec::new(),
             transitions: Vec::new(),
+            evaluated_until: time::align(now, MINUTE) - EVALUATION_HORIZON,
         }
     }
 
@@ -174,7 +194,11 @@ impl Model {
             Update::SourceError { scope, message, at } => {
                 match self.faults.iter_mut().find(|f| f.scope == scope) {
                     Some(f) => f.message = message,
-                    None => self.faults.push(SourceFault { scope, message, since: at }),
+                    None => self.faults.push(SourceFault {
+                        scope,
+                        message,
+                        since: at,
+                    }),
                 }
             }
             Update::SourceOk { scope } => {
@@ -186,17 +210,29 @@ impl Model {
         true
     }
 
-    /// Move the clock and re-evaluate alarms. Returns true when an alarm changed state.
+    /// Move the clock and evaluate alarms at every minute boundary passed since the last
+    /// evaluation, each on the data up to that boundary. Alarms therefore change state at the
+    /// minute their data closed, however the updates were batched: a headless snapshot and a
+    /// live session agree. Returns true when an alarm changed state.
     pub fn tick(&mut self, now: Ts) -> bool {
         self.now = now;
+        let target = time::align(now, MINUTE);
+        let mut boundary = self.evaluated_until.max(target - EVALUATION_HORIZON);
         let mut changed = false;
-        for a in &mut self.alarms {
-            if a.evaluate(self.series.get(&a.def.series), now) {
-                self.transitions.push((now, a.def.name.clone(), a.state));
-                changed = true;
+        while boundary < target {
+            boundary += MINUTE;
+            for a in &mut self.alarms {
+                if a.evaluate(self.series.get(&a.def.series), boundary, boundary) {
+                    self.transitions
+                        .push((boundary, a.def.name.clone(), a.state));
+                    changed = true;
+                }
             }
         }
-        alarm::sort_alarms(&mut self.alarms);
+        self.evaluated_until = self.evaluated_until.max(target);
+        if changed {
+            alarm::sort_alarms(&mut self.alarms);
+        }
         changed
     }
 
@@ -211,19 +247,30 @@ impl Model {
 
     /// The threshold that applies to a series: the first matching rule.
     pub fn threshold_for(&self, key: &str) -> Option<&Threshold> {
-        self.profile.thresholds.iter().find(|r| r.matches(key)).map(|r| &r.threshold)
+        self.profile
+            .thresholds
+            .iter()
+            .find(|r| r.matches(key))
+            .map(|r| &r.threshold)
     }
 
     /// A series' level: its threshold's N-of-M rule over its last minutes.
     pub fn level(&self, key: &str) -> Level {
         let Some(th) = self.threshold_for(key) else {
-            return if self.latest(key).is_some() { Level::Ok } else { Level::NoData };
+            return if self.latest(key).is_some() {
+                Level::Ok
+            } else {
+                Level::NoData
+            };
         };
         let Some(s) = self.series.get(key) else {
             return Level::NoData;
         };
         let end = s.last().map(|(t, _)| t + MINUTE).unwrap_or(self.now);
-        th.evaluate(&s.periods(end, MINUTE, th.periods, series::Stat::Average), Level::NoData)
+        th.evaluate(
+            &s.periods(end, MINUTE, th.periods, series::Stat::Average),
+            Level::NoData,
+        )
     }
 
     /// The request rate against the same time yesterday.
@@ -247,11 +294,17 @@ impl Model {
 
     /// Keys of all series starting with `prefix`.
     pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.series.range(prefix.to_string()..).map(|(k, _)| k.as_str()).take_while(move |k| k.starts_with(prefix))
+        self.series
+            .range(prefix.to_string()..)
+            .map(|(k, _)| k.as_str())
+            .take_while(move |k| k.starts_with(prefix))
     }
 
     /// Log entries matching a filter, oldest first.
-    pub fn log_entries<'a>(&'a self, filter: &'a log::LogFilter) -> impl DoubleEndedIterator<Item = &'a LogEntry> + 'a {
+    pub fn log_entries<'a>(
+        &'a self,
+        filter: &'a log::LogFilter,
+    ) -> impl DoubleEndedIterator<Item = &'a LogEntry> + 'a {
         self.logs.iter().filter(move |e| filter.matches(e))
     }
 

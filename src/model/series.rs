@@ -33,7 +33,10 @@ pub enum Stat {
 
 impl Series {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { points: VecDeque::new(), capacity: capacity.max(1) }
+        Self {
+            points: VecDeque::new(),
+            capacity: capacity.max(1),
+        }
     }
 
     /// Insert or replace the value at `ts`. Points normally arrive in order; an older point is
@@ -80,7 +83,10 @@ impl Series {
     /// Points with `from <= ts <= to`, oldest first.
     pub fn range(&self, from: Ts, to: Ts) -> impl Iterator<Item = (Ts, f64)> + '_ {
         let start = self.points.partition_point(|p| p.0 < from);
-        self.points.range(start..).take_while(move |p| p.0 <= to).copied()
+        self.points
+            .range(start..)
+            .take_while(move |p| p.0 <= to)
+            .copied()
     }
 
     /// All points, oldest first.
@@ -147,12 +153,19 @@ mod tests {
         s.push(120, 2.5); // provisional point re-read
         s.push(180, 3.0);
         s.push(240, 4.0);
-        assert_eq!(s.iter().collect::<Vec<_>>(), vec![(120, 2.5), (180, 3.0), (240, 4.0)]);
+        assert_eq!(
+            s.iter().collect::<Vec<_>>(),
+            vec![(120, 2.5), (180, 3.0), (240, 4.0)]
+        );
         s.push(0, 9.0); // older than everything in a full series
         assert_eq!(s.len(), 3);
         s.push(150, 7.0);
         assert_eq!(s.at(150), Some(7.0));
-        assert_eq!(s.at(120), None, "inserting into a full series drops the oldest");
+        assert_eq!(
+            s.at(120),
+            None,
+            "inserting into a full series drops the oldest"
+        );
         s.push(300, f64::NAN);
         assert_eq!(s.at(300), None, "non-finite values are not stored");
     }
@@ -164,8 +177,14 @@ mod tests {
             s.push(m * 60, m as f64);
         }
         // two 5-minute periods ending at 600: [0..300) and [300..600)
-        assert_eq!(s.periods(600, 300, 2, Stat::Sum), vec![Some(10.0), Some(35.0)]);
-        assert_eq!(s.periods(600, 60, 2, Stat::Average), vec![Some(8.0), Some(9.0)]);
+        assert_eq!(
+            s.periods(600, 300, 2, Stat::Sum),
+            vec![Some(10.0), Some(35.0)]
+        );
+        assert_eq!(
+            s.periods(600, 60, 2, Stat::Average),
+            vec![Some(8.0), Some(9.0)]
+        );
         assert_eq!(s.periods(720, 60, 2, Stat::Average), vec![None, None]);
         assert_eq!(s.bounds(0, 600), Some((0.0, 9.0)));
     }

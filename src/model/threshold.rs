@@ -205,7 +205,9 @@ impl Threshold {
                 Comparison::Below => w >= c,
             };
             if !ordered {
-                return Err(format!("`warn` ({w}) is past `crit` ({c}): warn must trip first"));
+                return Err(format!(
+                    "`warn` ({w}) is past `crit` ({c}): warn must trip first"
+                ));
             }
         }
         Ok(())
@@ -236,7 +238,11 @@ mod tests {
     fn single_period_levels() {
         let th = t(1.0, 5.0);
         assert_eq!(th.evaluate(&[Some(0.5)], Level::Ok), Level::Ok);
-        assert_eq!(th.evaluate(&[Some(1.0)], Level::Ok), Level::Ok, "equal is not above");
+        assert_eq!(
+            th.evaluate(&[Some(1.0)], Level::Ok),
+            Level::Ok,
+            "equal is not above"
+        );
         assert_eq!(th.evaluate(&[Some(1.5)], Level::Ok), Level::Warn);
         assert_eq!(th.evaluate(&[Some(7.0)], Level::Ok), Level::Crit);
     }
@@ -244,11 +250,26 @@ mod tests {
     #[test]
     fn n_of_m() {
         let th = t(1.0, 5.0).n_of_m(2, 3);
-        assert_eq!(th.evaluate(&[Some(0.0), Some(0.0), Some(9.0)], Level::Ok), Level::Ok);
-        assert_eq!(th.evaluate(&[Some(9.0), Some(0.0), Some(9.0)], Level::Ok), Level::Crit);
-        assert_eq!(th.evaluate(&[Some(9.0), Some(2.0), Some(0.0)], Level::Ok), Level::Warn);
+        assert_eq!(
+            th.evaluate(&[Some(0.0), Some(0.0), Some(9.0)], Level::Ok),
+            Level::Ok
+        );
+        assert_eq!(
+            th.evaluate(&[Some(9.0), Some(0.0), Some(9.0)], Level::Ok),
+            Level::Crit
+        );
+        assert_eq!(
+            th.evaluate(&[Some(9.0), Some(2.0), Some(0.0)], Level::Ok),
+            Level::Warn
+        );
         // only the last M are looked at
-        assert_eq!(th.evaluate(&[Some(9.0), Some(9.0), Some(0.0), Some(0.0), Some(9.0)], Level::Ok), Level::Ok);
+        assert_eq!(
+            th.evaluate(
+                &[Some(9.0), Some(9.0), Some(0.0), Some(0.0), Some(9.0)],
+                Level::Ok
+            ),
+            Level::Ok
+        );
     }
 
     #[test]
@@ -257,7 +278,10 @@ mod tests {
         assert_eq!(th.evaluate(&[None, None, None], Level::Crit), Level::NoData);
         assert_eq!(th.evaluate(&[None, Some(9.0), None], Level::Ok), Level::Ok);
         th.missing = Missing::Breaching;
-        assert_eq!(th.evaluate(&[None, Some(9.0), None], Level::Ok), Level::Crit);
+        assert_eq!(
+            th.evaluate(&[None, Some(9.0), None], Level::Ok),
+            Level::Crit
+        );
         assert_eq!(th.evaluate(&[None, None, None], Level::Ok), Level::Crit);
         th.missing = Missing::NotBreaching;
         assert_eq!(th.evaluate(&[None, None, None], Level::Crit), Level::Ok);
@@ -268,7 +292,10 @@ mod tests {
 
     #[test]
     fn below_comparison() {
-        let th = Threshold { comparison: Comparison::Below, ..t(10.0, 3.0) };
+        let th = Threshold {
+            comparison: Comparison::Below,
+            ..t(10.0, 3.0)
+        };
         assert!(th.validate().is_ok());
         assert_eq!(th.level_of(20.0), Level::Ok);
         assert_eq!(th.level_of(5.0), Level::Warn);
@@ -286,7 +313,10 @@ mod tests {
 
     #[test]
     fn describe_and_numbers() {
-        assert_eq!(t(1.0, 5.0).n_of_m(2, 3).describe("%"), "warn >1% · crit >5% · 2 of 3");
+        assert_eq!(
+            t(1.0, 5.0).n_of_m(2, 3).describe("%"),
+            "warn >1% · crit >5% · 2 of 3"
+        );
         assert_eq!(fmt_num(2.5), "2.50");
         assert_eq!(fmt_num(12.34), "12.3");
         assert_eq!(fmt_num(1234.5), "1234");

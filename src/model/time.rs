@@ -79,7 +79,9 @@ pub fn parse_duration(text: &str) -> Result<Ts, String> {
         num.clear();
     }
     if !num.is_empty() {
-        return Err(format!("`{t}`: a number without a unit at the end (expected s, m, h or d)"));
+        return Err(format!(
+            "`{t}`: a number without a unit at the end (expected s, m, h or d)"
+        ));
     }
     Ok(total)
 }

@@ -30,7 +30,11 @@ pub struct Clock {
 impl Clock {
     /// Simulated time starting at `epoch`.
     pub fn simulated(epoch: Ts, speed: f64) -> Self {
-        Self { epoch, started: Instant::now(), speed: speed.max(0.0) }
+        Self {
+            epoch,
+            started: Instant::now(),
+            speed: speed.max(0.0),
+        }
     }
 
     /// The system's wall clock.
@@ -39,7 +43,11 @@ impl Clock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as Ts)
             .unwrap_or(0);
-        Self { epoch: now, started: Instant::now(), speed: 1.0 }
+        Self {
+            epoch: now,
+            started: Instant::now(),
+            speed: 1.0,
+        }
     }
 
     pub fn now(&self) -> Ts {

@@ -21,16 +21,40 @@ pub struct Screen {
 
 pub fn compute(area: Rect, ui: &UiState) -> Screen {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        return Screen { header: area, status: area, panes: vec![], compact: true, too_small: true };
+        return Screen {
+            header: area,
+            status: area,
+            panes: vec![],
+            compact: true,
+            too_small: true,
+        };
     }
     let header = Rect { height: 1, ..area };
-    let status = Rect { y: area.bottom() - 1, height: 1, ..area };
-    let body = Rect { y: area.y + 1, height: area.height - 2, ..area };
+    let status = Rect {
+        y: area.bottom() - 1,
+        height: 1,
+        ..area
+    };
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 2,
+        ..area
+    };
     let compact = body.width < 120 || body.height < 34;
     if ui.zoomed {
-        return Screen { header, status, panes: vec![(ui.focus, body)], compact: false, too_small: false };
+        return Screen {
+            header,
+            status,
+            panes: vec![(ui.focus, body)],
+            compact: false,
+            too_small: false,
+        };
     }
-    let metric_h = if compact { 8 } else { (body.height * 45 / 100).max(12) };
+    let metric_h = if compact {
+        8
+    } else {
+        (body.height * 45 / 100).max(12)
+    };
     let [grid, bottom] = Split::default()
         .direction(Direction::Vertical)
         .constraints([Constraint::Length(metric_h), Constraint::Min(0)])
@@ -44,7 +68,11 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
     for (r, row) in rows.iter().enumerate() {
         let cols: [Rect; 3] = Split::default()
             .direction(Direction::Horizontal)
-            .constraints([Constraint::Ratio(1, 3), Constraint::Ratio(1, 3), Constraint::Ratio(1, 3)])
+            .constraints([
+                Constraint::Ratio(1, 3),
+                Constraint::Ratio(1, 3),
+                Constraint::Ratio(1, 3),
+            ])
             .areas(*row);
         for (c, col) in cols.iter().enumerate() {
             panes.push((metrics[r * 3 + c], *col));
@@ -61,13 +89,23 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
     panes.push((PaneId::Alarms, alarms));
     panes.push((PaneId::Runbook, runbook));
     panes.push((PaneId::Logs, logs));
-    Screen { header, status, panes, compact, too_small: false }
+    Screen {
+        header,
+        status,
+        panes,
+        compact,
+        too_small: false,
+    }
 }
 
 /// The pane under a screen position.
 pub fn pane_at(area: Rect, ui: &UiState, x: u16, y: u16) -> Option<PaneId> {
     let pos = ratatui::layout::Position { x, y };
-    compute(area, ui).panes.into_iter().find(|(_, r)| r.contains(pos)).map(|(p, _)| p)
+    compute(area, ui)
+        .panes
+        .into_iter()
+        .find(|(_, r)| r.contains(pos))
+        .map(|(p, _)| p)
 }
 
 #[cfg(test)]
@@ -80,7 +118,14 @@ mod tests {
 
     #[test]
     fn every_pane_is_placed_without_overlap_at_all_supported_sizes() {
-        for (w, h) in [(80, 24), (100, 30), (120, 40), (160, 48), (200, 60), (250, 70)] {
+        for (w, h) in [
+            (80, 24),
+            (100, 30),
+            (120, 40),
+            (160, 48),
+            (200, 60),
+            (250, 70),
+        ] {
             let s = compute(Rect::new(0, 0, w, h), &ui());
             assert!(!s.too_small);
             assert_eq!(s.panes.len(), 9, "{w}x{h}");

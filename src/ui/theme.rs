@@ -75,7 +75,10 @@ impl Theme {
             Level::Warn => self.warn,
             Level::Crit => self.crit,
         };
-        Style::default().fg(Color::Black).bg(c).add_modifier(Modifier::BOLD)
+        Style::default()
+            .fg(Color::Black)
+            .bg(c)
+            .add_modifier(Modifier::BOLD)
     }
 
     pub fn severity(&self, s: Severity) -> Style {
@@ -98,7 +101,9 @@ impl Theme {
 
     pub fn border(&self, focused: bool) -> Style {
         if focused {
-            Style::default().fg(self.border_focused).add_modifier(Modifier::BOLD)
+            Style::default()
+                .fg(self.border_focused)
+                .add_modifier(Modifier::BOLD)
         } else {
             Style::default().fg(self.border)
         }

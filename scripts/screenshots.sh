@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/ from the headless renderer: every picture is exactly the frame the
+# console shows at that point of a demo scenario. PNGs too when rsvg-convert is installed
+# (Debian package librsvg2-bin).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --quiet --bin opsdeck
+bin=target/debug/opsdeck
+out=screenshots
+mkdir -p "$out"
+
+shot() { # name scenario at size [keys]
+  local name=$1 scenario=$2 at=$3 size=$4 keys=${5:-}
+  local args=(snapshot --demo "$scenario" --at "$at" --size "$size")
+  [ -n "$keys" ] && args+=(--press "$keys")
+  "$bin" "${args[@]}" --format svg -o "$out/$name.svg"
+  "$bin" "${args[@]}" --format txt -o "$out/$name.txt"
+  if command -v rsvg-convert >/dev/null; then
+    rsvg-convert "$out/$name.svg" -o "$out/$name.png"
+  fi
+  echo "$out/$name.svg"
+}
+
+shot bad-deploy-200x60 bad-deploy 9m 200x60
+shot runbook-walk-200x60 bad-deploy 10m 200x60 "a enter d d"
+shot compact-80x24 bad-deploy 9m 80x24
+shot dynamodb-throttle-160x48 dynamodb-throttle 8m 160x48
+shot aurora-connections-160x48 aurora-connections 9m 160x48
+shot lambda-throttle-160x48 lambda-throttle 8m 160x48
+shot latency-160x48 latency 14m 160x48
+shot calm-24h-160x48 calm 30m 160x48 "3"
+shot help-120x40 bad-deploy 5m 120x40 "?"

@@ -1,0 +1,260 @@
+//! End to end: the real binary in a real pseudo-terminal, driven by keys, its screen read back
+//! through a terminal emulator (vt100), and the terminal checked to be restored afterwards.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+
+struct Session {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    _dir: tempdir::Dir,
+}
+
+mod tempdir {
+    /// A scratch directory removed on drop.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Dir {
+        pub fn new(tag: &str) -> Dir {
+            let p = std::env::temp_dir().join(format!("opsdeck-e2e-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+    }
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Session {
+    fn start(tag: &str, args: &[&str], cols: u16, rows: u16) -> Session {
+        let dir = tempdir::Dir::new(tag);
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open a pty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
+        cmd.args(args);
+        cmd.arg("--log-file");
+        cmd.arg(dir.0.join("opsdeck.log"));
+        cmd.env("TERM", "xterm-256color");
+        // No user keymap from the machine running the tests.
+        cmd.env("HOME", &dir.0);
+        cmd.env("XDG_CONFIG_HOME", dir.0.join("config"));
+        cmd.cwd(&dir.0);
+        let child = pair.slave.spawn_command(cmd).expect("spawn opsdeck");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().unwrap();
+        let writer = pair.master.take_writer().unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let (s2, r2) = (screen.clone(), raw.clone());
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                s2.lock().unwrap().process(&buf[..n]);
+                r2.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Session {
+            child,
+            master: pair.master,
+            writer,
+            screen,
+            raw,
+            _dir: dir,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn send(&mut self, bytes: &str) {
+        self.writer.write_all(bytes.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Wait until the screen satisfies `pred`; panics with the screen on timeout.
+    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let t = self.text();
+            if pred(&t) {
+                return t;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for {what}; screen:\n{t}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_exit(&mut self, timeout: Duration) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // let the reader drain the last bytes
+                std::thread::sleep(Duration::from_millis(200));
+                return status;
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!("opsdeck did not exit; screen:\n{}", self.text());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The terminal was put back: alternate screen left, cursor shown, mouse released, after the
+/// last time they were switched on.
+fn assert_restored(raw: &[u8]) {
+    let left = rfind(raw, b"\x1b[?1049l").expect("left the alternate screen");
+    let entered = rfind(raw, b"\x1b[?1049h").expect("entered the alternate screen");
+    assert!(
+        left > entered,
+        "the alternate screen was left after it was entered"
+    );
+    let shown = rfind(raw, b"\x1b[?25h").expect("cursor shown again");
+    assert!(shown > entered);
+    if let Some(mouse_on) = rfind(raw, b"\x1b[?1000h") {
+        let mouse_off = rfind(raw, b"\x1b[?1000l").expect("mouse capture released");
+        assert!(mouse_off > mouse_on);
+    }
+}
+
+const T: Duration = Duration::from_secs(30);
+
+#[test]
+fn demo_walk_keys_and_restore() {
+    let mut s = Session::start("walk", &["--demo", "bad-deploy", "--speed", "60"], 160, 48);
+    s.wait_for("the console", T, |t| {
+        t.contains("Alarms") && t.contains("Log tail") && t.contains("Latency")
+    });
+    // At 60x, the bad deploy's gates breach within a few simulated minutes.
+    s.wait_for("a firing alarm", T, |t| t.contains("ALARM"));
+    // Focus the alarms pane and open the top alarm's runbook.
+    s.send("a");
+    s.send("\r");
+    s.wait_for("the runbook checklist", T, |t| t.contains("[ ]"));
+    // Mark the current step done.
+    s.send("d");
+    s.wait_for("a step marked done", T, |t| t.contains("[x]"));
+    // Help generated from the keymap.
+    s.send("?");
+    let t = s.wait_for("help", T, |t| {
+        t.contains("focus-next") && t.contains("zoom")
+    });
+    assert!(
+        t.contains("shift-tab"),
+        "help lists keys of the active keymap:\n{t}"
+    );
+    s.send("\x1b");
+    s.wait_for("help closed", T, |t| !t.contains("focus-next"));
+    // Zoom the focused pane (the runbook) and back.
+    s.send("z");
+    let t = s.wait_for("zoomed", T, |t| {
+        !t.contains("Request rate") && t.contains("[x]")
+    });
+    assert!(
+        t.contains("Escalate"),
+        "escalation conditions shown in the zoomed runbook:\n{t}"
+    );
+    s.send("z");
+    s.wait_for("unzoomed", T, |t| t.contains("Request rate"));
+    // Filter the log.
+    s.send("/");
+    s.send("timed out");
+    s.send("\r");
+    s.wait_for("filter shown", T, |t| t.contains("/timed out"));
+    s.send("q");
+    let status = s.wait_exit(T);
+    assert!(status.success(), "exit status {status:?}");
+    assert_restored(&s.raw());
+}
+
+#[test]
+fn too_small_then_resized() {
+    let mut s = Session::start("small", &["--demo", "calm"], 60, 20);
+    s.wait_for("the too-small notice", T, |t| t.contains("too small"));
+    s.master
+        .resize(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    s.wait_for("the compact layout", T, |t| {
+        t.contains("Alarms") && !t.contains("too small")
+    });
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    assert_restored(&s.raw());
+}
+
+#[test]
+fn bad_keymap_is_refused_with_file_and_line_before_the_screen_is_touched() {
+    let dir = tempdir::Dir::new("badkeymap");
+    let path = dir.0.join("bad.toml");
+    std::fs::write(&path, "[keys]\nq = \"quit\"\nx = \"explode\"\n").unwrap();
+    let mut s = Session::start(
+        "badkeymap-run",
+        &["--demo", "--keymap", path.to_str().unwrap()],
+        100,
+        30,
+    );
+    let status = s.wait_exit(T);
+    assert!(!status.success());
+    let raw = String::from_utf8_lossy(&s.raw()).to_string();
+    assert!(raw.contains("bad.toml"), "names the file: {raw}");
+    assert!(raw.contains("line 3"), "names the line: {raw}");
+    assert!(raw.contains("focus-next"), "lists the valid names: {raw}");
+    assert!(
+        !contains(s.raw().as_slice(), b"\x1b[?1049h"),
+        "never entered the alternate screen"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let mut s = Session::start("term", &["--demo", "latency"], 120, 40);
+    s.wait_for("the console", T, |t| t.contains("Alarms"));
+    let pid = s.child.process_id().expect("pid");
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    s.wait_exit(T);
+    assert_restored(&s.raw());
+}

@@ -334,6 +334,9 @@ pub struct AppState {
     /// What the data comes from, for the status bar (e.g. "demo: bad-deploy ×10").
     pub source_label: String,
     pub quit: bool,
+    /// Bumped whenever runbook progress (walks, the opened section) changes, so the edge knows
+    /// when to save it.
+    pub progress_rev: u64,
 }
 
 impl AppState {
@@ -352,6 +355,7 @@ impl AppState {
             help,
             source_label,
             quit: false,
+            progress_rev: 0,
         }
     }
 
@@ -666,6 +670,7 @@ fn select(state: &mut AppState) -> bool {
                 state.ui.log.scroll = 0;
             }
             state.ui.focus = PaneId::Runbook;
+            state.progress_rev += 1;
             true
         }
         _ => false,
@@ -685,6 +690,7 @@ fn mark(state: &mut AppState, mark: StepMark) -> bool {
         return false;
     }
     walk.marks[i] = mark;
+    state.progress_rev += 1;
     walk.marked_at[i] = (mark != StepMark::Todo).then_some(now);
     // Move on to the next step still to do.
     if mark != StepMark::Todo {

@@ -11,6 +11,7 @@ pub mod app;
 pub mod config;
 pub mod keymap;
 pub mod model;
+pub mod progress;
 pub mod runbooks;
 pub mod session;
 pub mod snapshot;

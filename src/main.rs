@@ -170,9 +170,16 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
             cli.speed
         );
     }
-    let (state, source, keymap) = session::demo(scenario, cli.common.seed, &files(&cli.common))?;
+    let (mut state, source, keymap) =
+        session::demo(scenario, cli.common.seed, &files(&cli.common))?;
     let clock = Clock::simulated(DemoSource::epoch(), cli.speed);
-    let mut state = state;
+    // Runbook progress survives restarts and crashes: saved on every change, resumed here.
+    let progress = opsdeck::progress::path_for(&source.label());
+    if let Some(path) = &progress {
+        opsdeck::progress::load(path)
+            .map_err(|e| eyre!("{e}"))?
+            .restore(&mut state);
+    }
     if cli.speed != 1.0 {
         state.source_label = format!("{} ×{}", source.label(), cli.speed);
     }
@@ -183,6 +190,7 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
         .build()?;
     let opts = opsdeck::tui::RunOptions {
         mouse: !cli.no_mouse,
+        progress,
         ..Default::default()
     };
     rt.block_on(opsdeck::tui::run(state, source, clock, keymap, opts))?;

@@ -71,6 +71,8 @@ pub fn install_hooks() -> color_eyre::Result<()> {
 /// Options for a TUI session.
 pub struct RunOptions {
     pub mouse: bool,
+    /// Where runbook progress is saved on every change (`None`: not saved).
+    pub progress: Option<std::path::PathBuf>,
     /// How often the source is polled and the clock read, in real time.
     pub poll_every: Duration,
 }
@@ -79,6 +81,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             mouse: true,
+            progress: None,
             poll_every: Duration::from_millis(250),
         }
     }
@@ -140,6 +143,7 @@ pub async fn run(
     app::update(&mut state, Action::Tick(now));
     term.draw(|f| crate::ui::draw(f, &state))?;
     let mut frames: u64 = 1;
+    let mut saved_rev = state.progress_rev;
 
     // A closed terminal (SIGHUP) or a polite kill (SIGTERM) ends the session the same way `q`
     // does, so the terminal is restored.
@@ -178,6 +182,23 @@ pub async fn run(
                     dirty |= app::update(&mut state, Action::Updates(updates));
                 }
                 dirty |= app::update(&mut state, Action::Tick(now));
+            }
+        }
+        if state.progress_rev != saved_rev {
+            saved_rev = state.progress_rev;
+            if let Some(path) = &opts.progress {
+                if let Err(e) = crate::progress::save(path, &crate::progress::Saved::of(&state)) {
+                    tracing::error!("saving runbook progress to {}: {e}", path.display());
+                    crate::app::update(
+                        &mut state,
+                        Action::Updates(vec![crate::model::Update::SourceError {
+                            scope: "progress".into(),
+                            message: format!("cannot save runbook progress: {e}"),
+                            at: clock.now(),
+                        }]),
+                    );
+                    dirty = true;
+                }
             }
         }
         if dirty && !state.quit {

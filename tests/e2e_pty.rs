@@ -13,7 +13,7 @@ struct Session {
     writer: Box<dyn Write + Send>,
     screen: Arc<Mutex<vt100::Parser>>,
     raw: Arc<Mutex<Vec<u8>>>,
-    _dir: tempdir::Dir,
+    _dir: Option<tempdir::Dir>,
 }
 
 mod tempdir {
@@ -37,6 +37,13 @@ mod tempdir {
 impl Session {
     fn start(tag: &str, args: &[&str], cols: u16, rows: u16) -> Session {
         let dir = tempdir::Dir::new(tag);
+        let mut s = Session::start_in(&dir.0, args, cols, rows);
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Start with `home` as HOME (config and data directories live under it).
+    fn start_in(home: &std::path::Path, args: &[&str], cols: u16, rows: u16) -> Session {
         let pty = native_pty_system();
         let pair = pty
             .openpty(PtySize {
@@ -49,12 +56,13 @@ impl Session {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
         cmd.args(args);
         cmd.arg("--log-file");
-        cmd.arg(dir.0.join("opsdeck.log"));
+        cmd.arg(home.join("opsdeck.log"));
         cmd.env("TERM", "xterm-256color");
-        // No user keymap from the machine running the tests.
-        cmd.env("HOME", &dir.0);
-        cmd.env("XDG_CONFIG_HOME", dir.0.join("config"));
-        cmd.cwd(&dir.0);
+        // No user keymap, profile or saved progress from the machine running the tests.
+        cmd.env("HOME", home);
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_DATA_HOME", home.join("data"));
+        cmd.cwd(home);
         let child = pair.slave.spawn_command(cmd).expect("spawn opsdeck");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().unwrap();
@@ -78,7 +86,7 @@ impl Session {
             writer,
             screen,
             raw,
-            _dir: dir,
+            _dir: None,
         }
     }
 
@@ -256,5 +264,54 @@ fn sigterm_restores_the_terminal() {
         .unwrap();
     assert!(ok.success());
     s.wait_exit(T);
+    assert_restored(&s.raw());
+}
+
+#[test]
+fn runbook_progress_survives_kill_9() {
+    let home = tempdir::Dir::new("kill9");
+    let args = ["--demo", "bad-deploy", "--speed", "60"];
+    let mut s = Session::start_in(&home.0, &args, 160, 48);
+    s.wait_for("a firing alarm", T, |t| t.contains("ALARM"));
+    s.send("a");
+    s.send("\r");
+    s.wait_for("the runbook checklist", T, |t| t.contains("[ ]"));
+    s.send("d");
+    s.send("s");
+    s.wait_for("a step done and one skipped", T, |t| {
+        t.contains("1/7 done, 1 skipped")
+    });
+    // No chance to clean up: SIGKILL.
+    s.child.kill().unwrap();
+    s.wait_exit(T);
+    let mut again = Session::start_in(&home.0, &args, 160, 48);
+    again.wait_for("the walk resumed", T, |t| t.contains("1/7 done, 1 skipped"));
+    again.send("q");
+    assert!(again.wait_exit(T).success());
+}
+
+#[test]
+fn mouse_click_focuses_and_wheel_scrolls_the_log() {
+    let mut s = Session::start("mouse", &["--demo", "calm", "--speed", "10"], 160, 48);
+    s.wait_for("the console", T, |t| t.contains("Log tail FOLLOW"));
+    // SGR mouse report: left button press at column 150, row 40 (1-based), inside the log.
+    s.send("\x1b[<0;150;40M\x1b[<0;150;40m");
+    s.wait_for("log focused", T, |t| {
+        t.lines()
+            .last()
+            .is_some_and(|l| l.trim_start().starts_with("Log tail"))
+    });
+    // Wheel up over the log scrolls back, which pauses following.
+    s.send("\x1b[<64;150;40M");
+    s.wait_for("log paused", T, |t| t.contains("PAUSED"));
+    // Click on the latency pane focuses it.
+    s.send("\x1b[<0;120;5M\x1b[<0;120;5m");
+    s.wait_for("latency focused", T, |t| {
+        t.lines()
+            .last()
+            .is_some_and(|l| l.trim_start().starts_with("Latency"))
+    });
+    s.send("q");
+    assert!(s.wait_exit(T).success());
     assert_restored(&s.raw());
 }

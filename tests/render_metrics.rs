@@ -482,7 +482,8 @@ fn braille_cells(buf: &Buffer, fg: Color) -> usize {
 fn threshold_lines_and_deploy_markers_are_drawn() {
     let theme = Theme::default();
     let state = app(full_model());
-    let buf = render(&state, PaneId::Errors, 66, 14, false);
+    // Tall enough for the big value and a chart with room for both threshold lines.
+    let buf = render(&state, PaneId::Errors, 66, 22, false);
     assert!(
         braille_cells(&buf, theme.warn_line) > 5,
         "warn line\n{}",

@@ -509,7 +509,7 @@ pub fn headline(area: Rect, buf: &mut Buffer, big: Option<(&str, Style)>, line: 
         return 0;
     }
     if let Some((s, style)) = big {
-        if area.height >= 14 && area.width >= 36 && big_text(area, buf, s, style) > 0 {
+        if area.height >= 10 && area.width >= 36 && big_text(area, buf, s, style) > 0 {
             text_row(area, buf, 3, line);
             return 4;
         }

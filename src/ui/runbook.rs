@@ -274,10 +274,14 @@ fn steps(
                 ]));
             }
         }
+        let mut continued = false;
         for cmd in step.commands.iter().flat_map(|c| c.lines()) {
             if cmd.trim().is_empty() {
                 continue;
             }
+            // A line after one ending in `\` continues the same command: no new prompt.
+            let prompt = if continued { "  " } else { "$ " };
+            continued = cmd.trim_end().ends_with('\\');
             // Commands keep their spacing unless they have to wrap.
             let parts = if width(cmd) <= sub_w {
                 vec![cmd.to_string()]
@@ -285,7 +289,7 @@ fn steps(
                 wrap(cmd, sub_w)
             };
             for (j, l) in parts.into_iter().enumerate() {
-                let lead = if j == 0 { "$ " } else { "  " };
+                let lead = if j == 0 { prompt } else { "  " };
                 out.push(Line::from(vec![
                     Span::raw(" ".repeat(indent)),
                     Span::styled(format!("{lead}{l}"), cmd_style),

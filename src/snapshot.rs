@@ -304,13 +304,16 @@ pub fn to_svg(buf: &Buffer) -> String {
                 }
                 let s = c.symbol();
                 let wd = unicode_width::UnicodeWidthStr::width(s).max(1) as u16;
-                if f2 != fg || c.modifier.contains(Modifier::BOLD) != bold || wd != 1 && x != start
-                {
+                // Non-ASCII glyphs (braille, box drawing, CJK) come from fallback fonts with
+                // their own advance widths: each gets its own positioned element so the grid
+                // never drifts.
+                let single = wd != 1 || !s.is_ascii();
+                if f2 != fg || c.modifier.contains(Modifier::BOLD) != bold || single && x != start {
                     break;
                 }
                 text.push_str(s);
                 x += wd;
-                if wd != 1 {
+                if single {
                     break;
                 }
             }

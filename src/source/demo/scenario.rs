@@ -20,7 +20,7 @@ pub enum Scenario {
 
 /// (name, one-line description), in display order.
 pub const SCENARIOS: &[(&str, &str)] = &[
-    ("calm", "A normal evening: the daily traffic cycle, every metric in its normal band"),
+    ("calm", "a normal evening: the daily traffic cycle, every metric in its normal band"),
     (
         "bad-deploy",
         "deploy v42 of crypto-watch-api throws TypeErrors; errors climb until the automatic rollback",

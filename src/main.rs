@@ -226,7 +226,8 @@ fn main() -> ExitCode {
     match real_main() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("opsdeck: {e:#}");
+            // stderr may be gone with the terminal (SIGHUP): never panic over a message.
+            let _ = writeln!(std::io::stderr(), "opsdeck: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -1,8 +1,14 @@
 //! Log ingest throughput: `parse_line` + `LogBuffer::push` over a realistic mix of Lambda
 //! JSON, Lambda text-prefixed, platform and plain lines (a few hostile ones included).
+//! Measured in wall-clock time (group `log_ingest`) and in the thread's CPU time (group
+//! `log_ingest_cpu`, see `support/mod.rs`). Run: `cargo bench --bench log_ingest`.
+
+mod support;
 
 use std::hint::black_box;
+use std::time::Duration;
 
+use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use opsdeck::model::log::{parse_line, LogBuffer, DEFAULT_LOG_CAPACITY};
 
@@ -42,9 +48,12 @@ fn corpus(n: usize) -> Vec<Vec<u8>> {
     lines
 }
 
-fn ingest(c: &mut Criterion) {
+fn ingest_group<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let lines = corpus(10_000);
-    let mut group = c.benchmark_group("log_ingest");
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
     group.throughput(Throughput::Elements(lines.len() as u64));
     group.bench_function("parse_and_push_mixed_10k", |b| {
         // One buffer across iterations, like the running app: it fills up and then rotates.
@@ -63,5 +72,18 @@ fn ingest(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ingest);
-criterion_main!(benches);
+fn ingest_wall(c: &mut Criterion) {
+    ingest_group(c, "log_ingest");
+}
+
+fn ingest_cpu(c: &mut Criterion<support::CpuTime>) {
+    ingest_group(c, "log_ingest_cpu");
+}
+
+criterion_group!(wall, ingest_wall);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(support::CpuTime);
+    targets = ingest_cpu
+}
+criterion_main!(wall, cpu);

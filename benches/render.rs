@@ -1,6 +1,21 @@
 //! Full-frame render cost at three terminal sizes, and the cost of a frame where nothing
 //! changed (render + diff against the previous frame, which is what ratatui does per draw).
+//!
+//! The state is the demo `bad-deploy` scenario with the default seed at minute 8 (the deploy
+//! has gone bad: alarms firing, error spike, logs flowing), i.e. the same screen as
+//! `opsdeck snapshot --demo bad-deploy --at 8m`.
+//!
+//! Each case is measured twice: group `render` in wall-clock time (criterion's default) and
+//! group `render_cpu` in the thread's CPU time, which leaves out time spent waiting for a core
+//! on a loaded machine (see `support/mod.rs`).
+//! Run: `cargo bench --bench render` (times are set below, short enough for a 2-core box;
+//! override with `-- --warm-up-time S --measurement-time S`).
 
+mod support;
+
+use std::time::Duration;
+
+use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,16 +23,27 @@ use ratatui::layout::Rect;
 use opsdeck::session::{self, Files};
 
 fn state_at(minutes: i64) -> opsdeck::app::AppState {
-    let (mut state, mut source, _) =
-        session::demo("bad-deploy", 1, &Files::default()).expect("demo");
+    let (mut state, mut source, _) = session::demo(
+        "bad-deploy",
+        opsdeck::source::demo::DEFAULT_SEED,
+        &Files::default(),
+    )
+    .expect("demo");
     let now = opsdeck::source::demo::DemoSource::epoch() + minutes * 60;
     session::advance(&mut state, &mut source, now);
     state
 }
 
-fn render(c: &mut Criterion) {
+fn render_group<M: Measurement>(c: &mut Criterion<M>, name: &str) {
     let mut state = state_at(8);
-    let mut group = c.benchmark_group("render");
+    assert!(
+        !state.model.logs.is_empty(),
+        "the benchmark frame should have log lines"
+    );
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     for (w, h) in [(80u16, 24u16), (200, 60), (250, 70)] {
         state.ui.size = (w, h);
         let area = Rect::new(0, 0, w, h);
@@ -48,5 +74,18 @@ fn render(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, render);
-criterion_main!(benches);
+fn render_wall(c: &mut Criterion) {
+    render_group(c, "render");
+}
+
+fn render_cpu(c: &mut Criterion<support::CpuTime>) {
+    render_group(c, "render_cpu");
+}
+
+criterion_group!(wall, render_wall);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(support::CpuTime);
+    targets = render_cpu
+}
+criterion_main!(wall, cpu);

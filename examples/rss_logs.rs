@@ -1,13 +1,62 @@
 //! Memory with a full log buffer: builds the demo state, pushes 100,000 realistic log lines
 //! through the sanitiser and parser into the ring buffer, renders one 200x60 frame, and
 //! prints the process's resident memory (VmRSS / VmHWM from /proc). Run it in release:
-//! `cargo run --release --example rss_logs` (or under `/usr/bin/time -v`).
+//! `cargo run --release --example rss_logs [LINES]` (or under `/usr/bin/time -v`;
+//! `scripts/bench-rss.sh` does both).
+//!
+//! To explain the figure, a counting global allocator reports the live heap (bytes the
+//! program asked for and still holds) and the number of live allocations next to RSS; the
+//! difference is the allocator's own overhead (chunk headers, rounding) and free memory it
+//! keeps. The per-entry breakdown shows where a buffered line's bytes go.
+//!
+//! `rss_logs LINES --packed` instead keeps the same parsed lines in a hypothetical compact
+//! layout (one allocation per line for message and field values, field labels as indices,
+//! the source shared) to show what a leaner `LogEntry` would cost; the app is not changed.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Instant;
 
 use opsdeck::app::{self, Action};
+use opsdeck::model::log::{parse_line, LogEntry, LogLevel, FIELD_LABELS};
 use opsdeck::model::{RawLog, Update};
 use opsdeck::session::{self, Files};
+
+struct Counting;
+
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+static LIVE_ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counters are only
+// bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(layout.size(), Relaxed);
+            LIVE_ALLOCS.fetch_add(1, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        LIVE_ALLOCS.fetch_sub(1, Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            LIVE_BYTES.fetch_add(new_size, Relaxed);
+            LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 fn status(field: &str) -> String {
     std::fs::read_to_string("/proc/self/status")
@@ -15,9 +64,97 @@ fn status(field: &str) -> String {
         .and_then(|s| {
             s.lines()
                 .find(|l| l.starts_with(field))
-                .map(|l| l.trim().to_string())
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         })
         .unwrap_or_else(|| format!("{field} n/a"))
+}
+
+fn heap() -> String {
+    format!(
+        "live heap {:.1} MB in {} allocations",
+        LIVE_BYTES.load(Relaxed) as f64 / 1e6,
+        LIVE_ALLOCS.load(Relaxed)
+    )
+}
+
+/// Heap bytes a parsed entry holds beyond its inline size, and how many allocations.
+fn entry_heap(e: &LogEntry) -> (usize, usize) {
+    let mut bytes = e.source.capacity() + e.message.capacity();
+    let mut allocs = usize::from(e.source.capacity() > 0) + usize::from(e.message.capacity() > 0);
+    if e.fields.capacity() > 0 {
+        bytes += e.fields.capacity() * std::mem::size_of::<(String, String)>();
+        allocs += 1;
+    }
+    for (k, v) in &e.fields {
+        bytes += k.capacity() + v.capacity();
+        allocs += usize::from(k.capacity() > 0) + usize::from(v.capacity() > 0);
+    }
+    (bytes, allocs)
+}
+
+/// The compact layout measured by `--packed`: 56 bytes inline plus one heap block per line.
+#[allow(dead_code)] // fields are kept to be measured, not read
+struct Packed {
+    seq: u64,
+    ts: i64,
+    source: Arc<str>,
+    level: LogLevel,
+    /// Which of FIELD_LABELS each stored value is, in order (u8::MAX = unused).
+    labels: [u8; 5],
+    /// End offsets in `text` of the message and then of each field value.
+    ends: [u16; 6],
+    text: Box<str>,
+}
+
+fn pack(e: LogEntry, source: &Arc<str>) -> Packed {
+    let mut text = String::with_capacity(
+        e.message.len() + e.fields.iter().map(|(_, v)| v.len()).sum::<usize>(),
+    );
+    let mut labels = [u8::MAX; 5];
+    let mut ends = [0u16; 6];
+    text.push_str(&e.message);
+    ends[0] = text.len() as u16;
+    for (i, (k, v)) in e.fields.iter().take(5).enumerate() {
+        labels[i] = FIELD_LABELS.iter().position(|l| l == k).unwrap_or(0) as u8;
+        text.push_str(v);
+        ends[i + 1] = text.len() as u16;
+    }
+    Packed {
+        seq: e.seq,
+        ts: e.ts,
+        source: if *e.source == **source {
+            source.clone()
+        } else {
+            e.source.as_str().into()
+        },
+        level: e.level,
+        labels,
+        ends,
+        text: text.into_boxed_str(),
+    }
+}
+
+fn packed(n: usize, shapes: &[&str], source_name: &str) {
+    let base_heap = LIVE_BYTES.load(Relaxed);
+    let source: Arc<str> = source_name.into();
+    let cap = opsdeck::model::log::DEFAULT_LOG_CAPACITY;
+    let mut buf: VecDeque<Packed> = VecDeque::new();
+    for i in 0..n {
+        let e = parse_line(i as i64, source_name, shapes[i % shapes.len()].as_bytes());
+        buf.push_back(pack(e, &source));
+        if buf.len() > cap {
+            buf.pop_front();
+        }
+    }
+    let heap_now = LIVE_BYTES.load(Relaxed);
+    println!(
+        "packed layout: {} lines, size_of::<Packed>() = {} bytes; {}; {:.0} bytes per line; {}",
+        buf.len(),
+        std::mem::size_of::<Packed>(),
+        heap(),
+        (heap_now - base_heap) as f64 / buf.len().max(1) as f64,
+        status("VmRSS")
+    );
 }
 
 fn main() {
@@ -25,23 +162,41 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let (mut state, mut source, _) =
-        session::demo("bad-deploy", 1, &Files::default()).expect("demo");
+    let packed_mode = std::env::args().any(|a| a == "--packed");
+    let (mut state, mut source, _) = session::demo(
+        "bad-deploy",
+        opsdeck::source::demo::DEFAULT_SEED,
+        &Files::default(),
+    )
+    .expect("demo");
     let epoch = opsdeck::source::demo::DemoSource::epoch();
     session::advance(&mut state, &mut source, epoch + 600);
-    println!("after 24 h of metrics: {}", status("VmRSS"));
+    let base_rss = status("VmRSS");
+    let base_heap = LIVE_BYTES.load(Relaxed);
+    println!(
+        "demo state with 24 h of metrics, {} demo log lines: {base_rss}, {}",
+        state.model.logs.len(),
+        heap()
+    );
+    let source_name = "/aws/lambda/crypto-watch-api";
     let shapes = [
         r#"{"level":"ERROR","message":"TypeError: Cannot read properties of undefined (reading 'price')","requestId":"8f14e45f-ceea-467f-a0e6-0123456789ab","userId":"u-1029","error":{"code":"INTERNAL_ERROR"},"function":"crypto-watch-api"}"#,
         r#"{"level":"INFO","message":"GET /prices/btc 200","requestId":"c9f0f895-fb98-4b91-9b7e-0123456789ab","userId":"u-77","status":200,"duration":123}"#,
         "REPORT RequestId: 45c48cce-2e2d-4fbd-b2e4-0123456789ab\tDuration: 123.45 ms\tBilled Duration: 124 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB",
         "2026-11-23T09:00:00.000Z\td3d94468-02a4-4ed2-9c1e-0123456789ab\tWARN\tslow DynamoDB query on crypto-watch-data (812 ms)",
     ];
+    if packed_mode {
+        // Drop the demo's own lines so only the packed ones count.
+        state.model.logs.clear();
+        packed(n, &shapes, source_name);
+        return;
+    }
     let start = Instant::now();
     let mut batch = Vec::with_capacity(1000);
     for i in 0..n {
         batch.push(RawLog {
             ts: epoch + 600 + (i / 100) as i64,
-            source: "/aws/lambda/crypto-watch-api".into(),
+            source: source_name.into(),
             bytes: shapes[i % shapes.len()].as_bytes().to_vec(),
         });
         if batch.len() == 1000 {
@@ -55,12 +210,50 @@ fn main() {
     let took = start.elapsed();
     let buf = opsdeck::snapshot::render(&mut state, 200, 60);
     assert!(!opsdeck::snapshot::to_text(&buf).is_empty());
+    let logs = &state.model.logs;
     println!(
-        "ingested {n} lines in {:.0} ms ({:.0} lines/s); buffer holds {}",
+        "ingested {n} lines in {:.0} ms ({:.0} lines/s); buffer holds {} (capacity {}, dropped {})",
         took.as_secs_f64() * 1000.0,
         n as f64 / took.as_secs_f64(),
-        state.model.logs.len()
+        logs.len(),
+        logs.capacity(),
+        logs.dropped
     );
     println!("{}", status("VmRSS"));
     println!("{}", status("VmHWM"));
+    let heap_now = LIVE_BYTES.load(Relaxed);
+    println!(
+        "{}; the log lines added {:.1} MB of heap, {:.0} bytes per buffered line",
+        heap(),
+        (heap_now - base_heap) as f64 / 1e6,
+        (heap_now - base_heap) as f64 / logs.len().max(1) as f64
+    );
+    println!(
+        "buffer's own estimate (LogBuffer::approx_bytes): {:.1} MB",
+        logs.approx_bytes() as f64 / 1e6
+    );
+    println!(
+        "per entry: size_of::<LogEntry>() = {} bytes inline (the VecDeque slot)",
+        std::mem::size_of::<LogEntry>()
+    );
+    for shape in shapes {
+        let e = parse_line(0, source_name, shape.as_bytes());
+        let (bytes, allocs) = entry_heap(&e);
+        println!(
+            "  raw {:>3} bytes -> heap {:>3} bytes in {:>2} allocations (source {}, message {} of capacity {}, {} fields of capacity {}: {})",
+            shape.len(),
+            bytes,
+            allocs,
+            e.source.len(),
+            e.message.len(),
+            e.message.capacity(),
+            e.fields.len(),
+            e.fields.capacity(),
+            e.fields
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
 }

@@ -89,6 +89,7 @@ fn files(c: &Common) -> Files {
         runbooks: c.runbooks.clone(),
         keymap: c.keymap.clone(),
         user_keymap: c.user_keymap.clone(),
+        user_config: true,
         log_capacity: None,
     }
 }

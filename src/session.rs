@@ -26,14 +26,20 @@ pub struct Files {
     pub user_keymap: Option<PathBuf>,
     /// Log ring buffer size.
     pub log_capacity: Option<usize>,
+    /// Also read the user's files from the config directory (`keymap.toml`, `profile.toml`)
+    /// when no path is given. The command line sets this; tests and benchmarks leave it off
+    /// so the machine they run on cannot change what they see.
+    pub user_config: bool,
 }
 
 /// Load the keymap: `--keymap FILE` (or the built-in default) with the user's overrides on top.
 pub fn load_keymap(files: &Files) -> Result<Keymap> {
-    let user = files
-        .user_keymap
-        .clone()
-        .or_else(crate::keymap::default_user_file);
+    let user = files.user_keymap.clone().or_else(|| {
+        files
+            .user_config
+            .then(crate::keymap::default_user_file)
+            .flatten()
+    });
     crate::keymap::load(files.keymap.as_deref(), user.as_deref()).map_err(|e| eyre!("{e}"))
 }
 
@@ -42,7 +48,11 @@ pub fn demo(scenario: &str, seed: u64, files: &Files) -> Result<(AppState, DemoS
     let source = DemoSource::new(scenario, seed).map_err(|e| eyre!("{e}"))?;
     let profile = crate::config::load(
         files.profile.as_deref(),
-        crate::config::default_user_file().as_deref(),
+        files
+            .user_config
+            .then(crate::config::default_user_file)
+            .flatten()
+            .as_deref(),
     )
     .map_err(|e| eyre!("{e}"))?;
     let runbooks = match &files.runbooks {

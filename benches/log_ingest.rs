@@ -1,4 +1,5 @@
-//! Log ingest throughput: `parse_line` + `LogBuffer::push` over a realistic mix of Lambda
+//! Log ingest throughput: `parse_line_shared` + `LogBuffer::push` (what the model does for each
+//! line, the source name shared through `LogBuffer::source`) over a realistic mix of Lambda
 //! JSON, Lambda text-prefixed, platform and plain lines (a few hostile ones included).
 //! Measured in wall-clock time (group `log_ingest`) and in the thread's CPU time (group
 //! `log_ingest_cpu`, see `support/mod.rs`). Run: `cargo bench --bench log_ingest`.
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use criterion::measurement::Measurement;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use opsdeck::model::log::{parse_line, LogBuffer, DEFAULT_LOG_CAPACITY};
+use opsdeck::model::log::{parse_line_shared, LogBuffer, DEFAULT_LOG_CAPACITY};
 
 fn corpus(n: usize) -> Vec<Vec<u8>> {
     let mut lines = Vec::with_capacity(n);
@@ -60,11 +61,8 @@ fn ingest_group<M: Measurement>(c: &mut Criterion<M>, name: &str) {
         let mut buf = LogBuffer::new(DEFAULT_LOG_CAPACITY);
         b.iter(|| {
             for (i, l) in lines.iter().enumerate() {
-                buf.push(parse_line(
-                    i as i64,
-                    "/aws/lambda/profile-api",
-                    black_box(l),
-                ));
+                let source = buf.source(black_box("/aws/lambda/profile-api"));
+                buf.push(parse_line_shared(i as i64, source, black_box(l)));
             }
             black_box(buf.len())
         })

@@ -8,19 +8,14 @@
 //! program asked for and still holds) and the number of live allocations next to RSS; the
 //! difference is the allocator's own overhead (chunk headers, rounding) and free memory it
 //! keeps. The per-entry breakdown shows where a buffered line's bytes go.
-//!
-//! `rss_logs LINES --packed` instead keeps the same parsed lines in a hypothetical compact
-//! layout (one allocation per line for message and field values, field labels as indices,
-//! the source shared) to show what a leaner `LogEntry` would cost; the app is not changed.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Instant;
 
 use opsdeck::app::{self, Action};
-use opsdeck::model::log::{parse_line, LogEntry, LogLevel, FIELD_LABELS};
+use opsdeck::model::log::{parse_line, LogEntry};
 use opsdeck::model::{RawLog, Update};
 use opsdeck::session::{self, Files};
 
@@ -77,84 +72,11 @@ fn heap() -> String {
     )
 }
 
-/// Heap bytes a parsed entry holds beyond its inline size, and how many allocations.
+/// Heap bytes a parsed entry holds of its own beyond its inline size (its text block; the
+/// source string is shared), and how many allocations.
 fn entry_heap(e: &LogEntry) -> (usize, usize) {
-    let mut bytes = e.source.capacity() + e.message.capacity();
-    let mut allocs = usize::from(e.source.capacity() > 0) + usize::from(e.message.capacity() > 0);
-    if e.fields.capacity() > 0 {
-        bytes += e.fields.capacity() * std::mem::size_of::<(String, String)>();
-        allocs += 1;
-    }
-    for (k, v) in &e.fields {
-        bytes += k.capacity() + v.capacity();
-        allocs += usize::from(k.capacity() > 0) + usize::from(v.capacity() > 0);
-    }
-    (bytes, allocs)
-}
-
-/// The compact layout measured by `--packed`: 56 bytes inline plus one heap block per line.
-#[allow(dead_code)] // fields are kept to be measured, not read
-struct Packed {
-    seq: u64,
-    ts: i64,
-    source: Arc<str>,
-    level: LogLevel,
-    /// Which of FIELD_LABELS each stored value is, in order (u8::MAX = unused).
-    labels: [u8; 5],
-    /// End offsets in `text` of the message and then of each field value.
-    ends: [u16; 6],
-    text: Box<str>,
-}
-
-fn pack(e: LogEntry, source: &Arc<str>) -> Packed {
-    let mut text = String::with_capacity(
-        e.message.len() + e.fields.iter().map(|(_, v)| v.len()).sum::<usize>(),
-    );
-    let mut labels = [u8::MAX; 5];
-    let mut ends = [0u16; 6];
-    text.push_str(&e.message);
-    ends[0] = text.len() as u16;
-    for (i, (k, v)) in e.fields.iter().take(5).enumerate() {
-        labels[i] = FIELD_LABELS.iter().position(|l| l == k).unwrap_or(0) as u8;
-        text.push_str(v);
-        ends[i + 1] = text.len() as u16;
-    }
-    Packed {
-        seq: e.seq,
-        ts: e.ts,
-        source: if *e.source == **source {
-            source.clone()
-        } else {
-            e.source.as_str().into()
-        },
-        level: e.level,
-        labels,
-        ends,
-        text: text.into_boxed_str(),
-    }
-}
-
-fn packed(n: usize, shapes: &[&str], source_name: &str) {
-    let base_heap = LIVE_BYTES.load(Relaxed);
-    let source: Arc<str> = source_name.into();
-    let cap = opsdeck::model::log::DEFAULT_LOG_CAPACITY;
-    let mut buf: VecDeque<Packed> = VecDeque::new();
-    for i in 0..n {
-        let e = parse_line(i as i64, source_name, shapes[i % shapes.len()].as_bytes());
-        buf.push_back(pack(e, &source));
-        if buf.len() > cap {
-            buf.pop_front();
-        }
-    }
-    let heap_now = LIVE_BYTES.load(Relaxed);
-    println!(
-        "packed layout: {} lines, size_of::<Packed>() = {} bytes; {}; {:.0} bytes per line; {}",
-        buf.len(),
-        std::mem::size_of::<Packed>(),
-        heap(),
-        (heap_now - base_heap) as f64 / buf.len().max(1) as f64,
-        status("VmRSS")
-    );
+    let bytes = e.approx_bytes() - std::mem::size_of::<LogEntry>();
+    (bytes, usize::from(bytes > 0))
 }
 
 fn main() {
@@ -162,7 +84,6 @@ fn main() {
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let packed_mode = std::env::args().any(|a| a == "--packed");
     let (mut state, mut source, _) = session::demo(
         "bad-deploy",
         opsdeck::source::demo::DEFAULT_SEED,
@@ -185,12 +106,6 @@ fn main() {
         "REPORT RequestId: 45c48cce-2e2d-4fbd-b2e4-0123456789ab\tDuration: 123.45 ms\tBilled Duration: 124 ms\tMemory Size: 512 MB\tMax Memory Used: 87 MB",
         "2026-11-23T09:00:00.000Z\td3d94468-02a4-4ed2-9c1e-0123456789ab\tWARN\tslow DynamoDB query on crypto-watch-data (812 ms)",
     ];
-    if packed_mode {
-        // Drop the demo's own lines so only the packed ones count.
-        state.model.logs.clear();
-        packed(n, &shapes, source_name);
-        return;
-    }
     let start = Instant::now();
     let mut batch = Vec::with_capacity(1000);
     for i in 0..n {
@@ -236,22 +151,26 @@ fn main() {
         "per entry: size_of::<LogEntry>() = {} bytes inline (the VecDeque slot)",
         std::mem::size_of::<LogEntry>()
     );
+    if let Some(newest) = logs.iter().next_back() {
+        println!(
+            "source {:?} ({} bytes) shared by {} holders",
+            newest.source(),
+            newest.source().len(),
+            Arc::strong_count(newest.source_arc())
+        );
+    }
     for shape in shapes {
         let e = parse_line(0, source_name, shape.as_bytes());
         let (bytes, allocs) = entry_heap(&e);
         println!(
-            "  raw {:>3} bytes -> heap {:>3} bytes in {:>2} allocations (source {}, message {} of capacity {}, {} fields of capacity {}: {})",
+            "  raw {:>3} bytes -> heap {:>3} bytes in {} allocation (message {}, {} fields: {})",
             shape.len(),
             bytes,
             allocs,
-            e.source.len(),
-            e.message.len(),
-            e.message.capacity(),
-            e.fields.len(),
-            e.fields.capacity(),
-            e.fields
-                .iter()
-                .map(|(k, _)| k.as_str())
+            e.message().len(),
+            e.field_count(),
+            e.fields()
+                .map(|(k, v)| format!("{k}={}", v.len()))
                 .collect::<Vec<_>>()
                 .join(",")
         );

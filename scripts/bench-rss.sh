@@ -21,7 +21,3 @@ row "RSS with $held log lines buffered (demo state + 24 h metrics + one 200x60 f
     "$vmrss MB resident at the end, $peak MB peak" "< 30 MB" "scripts/bench-rss.sh $n"
 row "Log ingest inside the app (update() with 1000-line batches, $n lines)" \
     "$rate lines/s" "-" "scripts/bench-rss.sh $n"
-# The same lines in the compact layout the example sketches (the app itself is unchanged).
-packed=$("$target/release/examples/rss_logs" "$n" --packed | tee /dev/stderr | sed -n 's/.*VmRSS: \([0-9]*\) kB.*/\1/p' | tail -1)
-row "Same $n lines in a compact entry layout (experiment: rss_logs --packed)" \
-    "$(awk -v k="$packed" 'BEGIN{printf "%.1f MB resident", k/1024}')" "< 30 MB" "scripts/bench-rss.sh $n"

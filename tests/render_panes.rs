@@ -124,17 +124,7 @@ fn entry(
     message: &str,
     fields: &[(&str, &str)],
 ) -> LogEntry {
-    LogEntry {
-        seq: 0,
-        ts,
-        source: source.into(),
-        level,
-        message: message.into(),
-        fields: fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    }
+    LogEntry::new(ts, source.into(), level, message, fields)
 }
 
 const API: &str = "/aws/lambda/crypto-watch-api";
@@ -458,7 +448,7 @@ fn paused_log_holds_still_while_lines_arrive() {
     cmd(&mut s, Command::PauseLog);
     let r = rows(&pane(&s, PaneId::Logs, 100, 10, true));
     assert!(r[0].contains("FOLLOW"));
-    assert!(r[8].contains(&log_line(39).message), "{}", r[8]);
+    assert!(r[8].contains(log_line(39).message()), "{}", r[8]);
 }
 
 #[test]

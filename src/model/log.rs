@@ -29,6 +29,7 @@
 //!   about as much as a 2000-column one.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -85,40 +86,187 @@ impl LogLevel {
 }
 
 /// One log line after sanitising and parsing.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Compact: 72 bytes inline plus one heap block holding the message and the field values back
+/// to back; the source is an [`Arc<str>`] shared by every line of a log group (see
+/// [`LogBuffer::source`]), and the labels the parser produces are indexes into
+/// [`FIELD_LABELS`]. Read it through [`message`](Self::message), [`source`](Self::source),
+/// [`fields`](Self::fields) and [`field`](Self::field); build it with [`LogEntry::new`] or
+/// [`parse_line`].
+#[derive(Clone, PartialEq)]
 pub struct LogEntry {
     /// Arrival order, unique within a buffer.
     pub seq: u64,
     pub ts: Ts,
     /// Where it came from (log group or its short name), sanitised.
-    pub source: String,
+    source: Arc<str>,
+    /// The message, then each field's part: its value, preceded by its label when the label
+    /// is not one of [`FIELD_LABELS`].
+    text: Box<str>,
+    /// Byte length of the message (`[0]`) and of each field's part of `text`.
+    lens: [u16; MAX_FIELDS + 1],
+    /// Per field: an index into [`FIELD_LABELS`], or [`CUSTOM_LABEL`] plus the byte length of
+    /// a label stored in `text`; [`NO_FIELD`] ends the list.
+    labels: [u8; MAX_FIELDS],
     pub level: LogLevel,
-    /// The message (the JSON `message`/`msg` field, or the plain line), sanitised.
-    pub message: String,
-    /// Key fields pulled from JSON lines (requestId, userId, error code, ...), sanitised.
-    pub fields: Vec<(String, String)>,
+}
+
+/// The most fields a [`LogEntry`] holds (the parser produces at most `FIELD_LABELS.len()`).
+pub const MAX_FIELDS: usize = 7;
+
+/// The longest label, in bytes, a field outside [`FIELD_LABELS`] may have.
+pub const MAX_CUSTOM_LABEL: usize = 126;
+
+/// A message or a field (value plus custom label) is cut to this many bytes in a [`LogEntry`].
+/// The parser's output never comes near it ([`MAX_LINE_BYTES`] plus the cut marker).
+pub const MAX_PART_BYTES: usize = u16::MAX as usize;
+
+const NO_FIELD: u8 = u8::MAX;
+const CUSTOM_LABEL: u8 = 0x80;
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
+fn cut_to(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 impl LogEntry {
-    /// The value of a field by its label (see [`FIELD_LABELS`]).
-    pub fn field(&self, label: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == label)
-            .map(|(_, v)| v.as_str())
+    /// An entry (sequence number 0; [`LogBuffer::push`] numbers it) from text that is already
+    /// sanitised: the parser's output, or test data. Nothing here sanitises.
+    ///
+    /// Labels from [`FIELD_LABELS`] (everything the parser produces) cost nothing; any other
+    /// label is kept with its value (cut to [`MAX_CUSTOM_LABEL`] bytes). Fields beyond
+    /// [`MAX_FIELDS`] are dropped, and the message and each field are cut to
+    /// [`MAX_PART_BYTES`] bytes; both are caller errors and assert in debug builds.
+    pub fn new(
+        ts: Ts,
+        source: Arc<str>,
+        level: LogLevel,
+        message: &str,
+        fields: &[(&str, &str)],
+    ) -> LogEntry {
+        debug_assert!(fields.len() <= MAX_FIELDS, "{} fields", fields.len());
+        let fields = &fields[..fields.len().min(MAX_FIELDS)];
+        debug_assert!(message.len() <= MAX_PART_BYTES, "message too long");
+        let message = cut_to(message, MAX_PART_BYTES);
+        let mut text = String::with_capacity(
+            message.len()
+                + fields
+                    .iter()
+                    .map(|(k, v)| {
+                        let custom = if FIELD_LABELS.contains(k) { 0 } else { k.len() };
+                        (custom + v.len()).min(MAX_PART_BYTES)
+                    })
+                    .sum::<usize>(),
+        );
+        let mut lens = [0u16; MAX_FIELDS + 1];
+        let mut labels = [NO_FIELD; MAX_FIELDS];
+        text.push_str(message);
+        lens[0] = message.len() as u16;
+        for (i, (k, v)) in fields.iter().enumerate() {
+            let before = text.len();
+            match FIELD_LABELS.iter().position(|l| l == k) {
+                Some(idx) => {
+                    debug_assert!(v.len() <= MAX_PART_BYTES, "{k} too long");
+                    labels[i] = idx as u8;
+                    text.push_str(cut_to(v, MAX_PART_BYTES));
+                }
+                None => {
+                    debug_assert!(k.len() <= MAX_CUSTOM_LABEL, "label {k:?} too long");
+                    debug_assert!(k.len() + v.len() <= MAX_PART_BYTES, "{k} too long");
+                    let k = cut_to(k, MAX_CUSTOM_LABEL);
+                    labels[i] = CUSTOM_LABEL + k.len() as u8;
+                    text.push_str(k);
+                    text.push_str(cut_to(v, MAX_PART_BYTES - k.len()));
+                }
+            }
+            lens[i + 1] = (text.len() - before) as u16;
+        }
+        LogEntry {
+            seq: 0,
+            ts,
+            source,
+            text: text.into_boxed_str(),
+            lens,
+            labels,
+            level,
+        }
     }
 
-    /// Approximate heap plus inline size in bytes, for the buffer's memory budget.
+    /// Where it came from (log group or its short name), sanitised.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The shared source string (cheap to clone).
+    pub fn source_arc(&self) -> &Arc<str> {
+        &self.source
+    }
+
+    /// The message (the JSON `message`/`msg` field, or the plain line), sanitised.
+    pub fn message(&self) -> &str {
+        &self.text[..usize::from(self.lens[0])]
+    }
+
+    /// Key fields pulled from JSON lines (requestId, userId, error code, ...), sanitised, as
+    /// (label, value) in order. The parser's labels are [`FIELD_LABELS`], in that order.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let mut start = usize::from(self.lens[0]);
+        self.labels
+            .iter()
+            .zip(&self.lens[1..])
+            .take_while(|(l, _)| **l != NO_FIELD)
+            .map(move |(&l, &len)| {
+                let part = &self.text[start..start + usize::from(len)];
+                start += usize::from(len);
+                if l >= CUSTOM_LABEL {
+                    part.split_at(usize::from(l - CUSTOM_LABEL))
+                } else {
+                    (FIELD_LABELS[usize::from(l)], part)
+                }
+            })
+    }
+
+    /// How many fields there are.
+    pub fn field_count(&self) -> usize {
+        self.labels.iter().take_while(|l| **l != NO_FIELD).count()
+    }
+
+    /// The value of a field by its label (see [`FIELD_LABELS`]).
+    pub fn field(&self, label: &str) -> Option<&str> {
+        self.fields().find(|(k, _)| *k == label).map(|(_, v)| v)
+    }
+
+    /// Approximate heap plus inline size in bytes, for the buffer's memory budget: the inline
+    /// struct (the buffer's slot) and the text block. The source is shared by the lines of a
+    /// log group (see [`LogBuffer::source`]) and not counted per line.
     pub fn approx_bytes(&self) -> usize {
-        std::mem::size_of::<LogEntry>()
-            + self.source.capacity()
-            + self.message.capacity()
-            + self.fields.capacity() * std::mem::size_of::<(String, String)>()
-            + self
-                .fields
-                .iter()
-                .map(|(k, v)| k.capacity() + v.capacity())
-                .sum::<usize>()
+        std::mem::size_of::<LogEntry>() + self.text.len()
+    }
+}
+
+impl std::fmt::Debug for LogEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Fields<'a>(&'a LogEntry);
+        impl std::fmt::Debug for Fields<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.0.fields()).finish()
+            }
+        }
+        f.debug_struct("LogEntry")
+            .field("seq", &self.seq)
+            .field("ts", &self.ts)
+            .field("source", &self.source())
+            .field("level", &self.level)
+            .field("message", &self.message())
+            .field("fields", &Fields(self))
+            .finish()
     }
 }
 
@@ -145,7 +293,13 @@ pub struct LogBuffer {
     pub dropped: u64,
     bytes: usize,
     max_bytes: usize,
+    /// Recently seen sources, most recent first: (name as given, sanitised shared name).
+    sources: Vec<(Box<str>, Arc<str>)>,
 }
+
+/// How many distinct sources [`LogBuffer::source`] remembers (lines come from a handful of
+/// log groups; a miss only costs one string per line).
+pub const SOURCE_CACHE: usize = 16;
 
 pub const DEFAULT_LOG_CAPACITY: usize = 100_000;
 
@@ -453,8 +607,49 @@ impl Sanitizer {
 /// without the level), a JSON object (on its own or after that prefix, possibly after some
 /// text and a tab as in Lambda's `Invoke Error \t{...}`), Lambda's `START`/`END`/`REPORT`
 /// platform lines, and plain lines with a level word near the start.
+///
+/// The entry gets its own copy of `source`; [`parse_line_shared`] with a name from
+/// [`LogBuffer::source`] shares one string between all lines of a log group.
 pub fn parse_line(ts: Ts, source: &str, bytes: &[u8]) -> LogEntry {
-    let source = sanitize_with_limit(source.as_bytes(), MAX_FIELD_WIDTH);
+    parse_with(ts, sanitize_source(source).into(), bytes)
+}
+
+/// [`parse_line`] with a shared source name. A name that is not already sanitised (the
+/// names from [`LogBuffer::source`] are) is sanitised into a new string.
+pub fn parse_line_shared(ts: Ts, source: Arc<str>, bytes: &[u8]) -> LogEntry {
+    let source = if is_clean_source(&source) {
+        source
+    } else {
+        let clean = sanitize_source(&source);
+        if *clean == *source {
+            source
+        } else {
+            clean.into()
+        }
+    };
+    parse_with(ts, source, bytes)
+}
+
+/// A source name as entries carry it: sanitised and cut at [`MAX_FIELD_WIDTH`] columns.
+pub fn sanitize_source(name: &str) -> String {
+    sanitize_with_limit(name.as_bytes(), MAX_FIELD_WIDTH)
+}
+
+/// True when [`sanitize_source`] would return `name` unchanged, by the cheap test (short
+/// printable ASCII); false means "maybe not".
+fn is_clean_source(name: &str) -> bool {
+    name.len() <= MAX_FIELD_WIDTH && name.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// What the parser extracts before it is packed into a [`LogEntry`].
+struct Parsed {
+    level: LogLevel,
+    message: String,
+    /// At most one per label of [`FIELD_LABELS`].
+    fields: Vec<(&'static str, String)>,
+}
+
+fn parse_with(ts: Ts, source: Arc<str>, bytes: &[u8]) -> LogEntry {
     let text = String::from_utf8_lossy(bytes);
     let line = text.trim_end_matches(['\n', '\r']);
 
@@ -467,24 +662,29 @@ pub fn parse_line(ts: Ts, source: &str, bytes: &[u8]) -> LogEntry {
         body = rest;
     }
 
-    let mut entry = match json_object(body) {
-        Some((pre, obj)) => from_json(ts, &source, pre, &obj),
-        None => from_plain(ts, &source, body),
+    let mut p = match json_object(body) {
+        Some((pre, obj)) => from_json(pre, &obj),
+        None => from_plain(body),
     };
-    if entry.level == LogLevel::Other {
+    if p.level == LogLevel::Other {
         if let Some(l) = prefix_level {
-            entry.level = l;
+            p.level = l;
         }
     }
     if let Some(r) = prefix_request {
-        if entry.field("requestId").is_none() {
+        if !p.fields.iter().any(|(k, _)| *k == "requestId") {
             let v = sanitize_with_limit(r.as_bytes(), MAX_FIELD_WIDTH);
             if !v.is_empty() {
-                entry.fields.insert(0, ("requestId".to_string(), v));
+                p.fields.insert(0, ("requestId", v));
             }
         }
     }
-    entry
+    let mut refs = [("", ""); FIELD_LABELS.len()];
+    for (r, (k, v)) in refs.iter_mut().zip(&p.fields) {
+        *r = (k, v.as_str());
+    }
+    let n = p.fields.len().min(refs.len());
+    LogEntry::new(ts, source, p.level, &p.message, &refs[..n])
 }
 
 /// `2026-11-23T09:00:00.000Z\t<requestId>\tLEVEL\tmessage` → (level, requestId, message);
@@ -602,7 +802,7 @@ fn json_level(v: &Value) -> Option<LogLevel> {
     }
 }
 
-fn from_json(ts: Ts, source: &str, pre: &str, obj: &Map<String, Value>) -> LogEntry {
+fn from_json(pre: &str, obj: &Map<String, Value>) -> Parsed {
     let level = find(
         obj,
         &["level", "severity", "lvl", "log.level", "levelname"],
@@ -626,8 +826,8 @@ fn from_json(ts: Ts, source: &str, pre: &str, obj: &Map<String, Value>) -> LogEn
         }
     };
 
-    let mut fields = Vec::new();
-    let specs: [(&str, &[&'static str], &[&'static str]); 5] = [
+    let mut fields = Vec::with_capacity(FIELD_LABELS.len());
+    let specs: [(&'static str, &[&'static str], &[&'static str]); 5] = [
         (
             "requestId",
             &["requestId", "request_id", "awsRequestId", "requestID"],
@@ -658,22 +858,19 @@ fn from_json(ts: Ts, source: &str, pre: &str, obj: &Map<String, Value>) -> LogEn
                 text.push_str("ms");
             }
             if !text.is_empty() {
-                fields.push((label.to_string(), text));
+                fields.push((label, text));
             }
         }
     }
 
-    LogEntry {
-        seq: 0,
-        ts,
-        source: source.to_string(),
+    Parsed {
         level,
         message,
         fields,
     }
 }
 
-fn from_plain(ts: Ts, source: &str, body: &str) -> LogEntry {
+fn from_plain(body: &str) -> Parsed {
     let message = sanitize(body.as_bytes());
     let mut fields = Vec::new();
     let mut level = plain_level(&message);
@@ -682,13 +879,13 @@ fn from_plain(ts: Ts, source: &str, body: &str) -> LogEntry {
     for kind in ["START RequestId: ", "END RequestId: ", "REPORT RequestId: "] {
         if let Some(rest) = message.strip_prefix(kind) {
             if let Some(id) = rest.split_whitespace().next() {
-                fields.push(("requestId".to_string(), id.to_string()));
+                fields.push(("requestId", id.to_string()));
             }
             if kind.starts_with("REPORT") {
                 if let Some(d) = rest.split("Duration: ").nth(1) {
                     let d: String = d.split("ms").next().unwrap_or("").trim().to_string();
                     if !d.is_empty() {
-                        fields.push(("duration".to_string(), format!("{d}ms")));
+                        fields.push(("duration", format!("{d}ms")));
                     }
                 }
                 if rest.contains("Status: timeout") || rest.contains("Status: error") {
@@ -700,10 +897,7 @@ fn from_plain(ts: Ts, source: &str, body: &str) -> LogEntry {
     if level.is_none() && message.contains("Task timed out after") {
         level = Some(LogLevel::Error);
     }
-    LogEntry {
-        seq: 0,
-        ts,
-        source: source.to_string(),
+    Parsed {
         level: level.unwrap_or(LogLevel::Other),
         message,
         fields,
@@ -777,9 +971,9 @@ impl LogFilter {
         if text.is_empty() {
             return true;
         }
-        contains_ci(&e.message, text)
-            || contains_ci(&e.source, text)
-            || e.fields.iter().any(|(_, v)| contains_ci(v, text))
+        contains_ci(e.message(), text)
+            || contains_ci(e.source(), text)
+            || e.fields().any(|(_, v)| contains_ci(v, text))
     }
 
     /// True when the filter lets every line through.
@@ -805,24 +999,79 @@ impl LogBuffer {
             dropped: 0,
             bytes: 0,
             max_bytes,
+            sources: Vec::new(),
+        }
+    }
+
+    /// The shared, sanitised form of a source name (for [`parse_line_shared`]): lines of the
+    /// same log group then hold one string between them. Remembers the last
+    /// [`SOURCE_CACHE`] names.
+    pub fn source(&mut self, name: &str) -> Arc<str> {
+        if let Some(i) = self.sources.iter().position(|(raw, _)| **raw == *name) {
+            if i > 0 {
+                self.sources[..=i].rotate_right(1);
+            }
+            return self.sources[0].1.clone();
+        }
+        let clean = sanitize_source(name);
+        let shared: Arc<str> = match self.sources.iter().find(|(_, s)| **s == *clean) {
+            // Another raw name with the same sanitised form.
+            Some((_, s)) => s.clone(),
+            None => clean.into(),
+        };
+        self.remember(name, shared.clone());
+        shared
+    }
+
+    fn remember(&mut self, raw: &str, shared: Arc<str>) {
+        self.sources.truncate(SOURCE_CACHE - 1);
+        self.sources.insert(0, (raw.into(), shared));
+    }
+
+    /// Let `e` share the source string of earlier lines with the same source.
+    fn share_source(&mut self, e: &mut LogEntry) {
+        if self.sources.iter().any(|(_, s)| Arc::ptr_eq(s, &e.source)) {
+            return;
+        }
+        match self.sources.iter().find(|(_, s)| **s == *e.source) {
+            Some((_, s)) => e.source = s.clone(),
+            None => {
+                let shared = e.source.clone();
+                self.remember(&shared, shared.clone());
+            }
         }
     }
 
     pub fn push(&mut self, mut e: LogEntry) {
         e.seq = self.next_seq;
         self.next_seq += 1;
+        self.share_source(&mut e);
+        if self.entries.len() >= self.capacity {
+            // Make room first, so a full ring never grows.
+            self.pop_oldest();
+        } else if self.entries.len() == self.entries.capacity() {
+            // Grow by doubling as usual, but never past `capacity` slots: a full buffer of the
+            // default 100k lines would otherwise sit in 131 072 slots.
+            let want = (self.entries.len() * 2).max(16).min(self.capacity);
+            self.entries.reserve_exact(want - self.entries.len());
+        }
         self.bytes += e.approx_bytes();
         self.entries.push_back(e);
         // Keep at least the newest entry, whatever its size.
         while self.entries.len() > self.capacity
             || (self.bytes > self.max_bytes && self.entries.len() > 1)
         {
-            if let Some(old) = self.entries.pop_front() {
-                self.bytes -= old.approx_bytes();
-                self.dropped += 1;
-            }
+            self.pop_oldest();
         }
     }
+
+    fn pop_oldest(&mut self) {
+        if let Some(old) = self.entries.pop_front() {
+            self.bytes -= old.approx_bytes();
+            self.dropped += 1;
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }
@@ -1187,16 +1436,16 @@ mod tests {
             r#"{"level":"error","message":"db timeout","requestId":"r-1","userId":"u-9","status":500,"durationMs":1234,"extra":"x"}"#,
         );
         assert_eq!(e.level, LogLevel::Error);
-        assert_eq!(e.message, "db timeout");
+        assert_eq!(e.message(), "db timeout");
         assert_eq!(e.ts, 100);
-        assert_eq!(e.source, "profile-api");
+        assert_eq!(e.source(), "profile-api");
         assert_eq!(
-            e.fields,
+            e.fields().collect::<Vec<_>>(),
             vec![
-                ("requestId".into(), "r-1".into()),
-                ("userId".into(), "u-9".into()),
-                ("status".into(), "500".into()),
-                ("duration".into(), "1234ms".into()),
+                ("requestId", "r-1"),
+                ("userId", "u-9"),
+                ("status", "500"),
+                ("duration", "1234ms"),
             ]
         );
     }
@@ -1217,7 +1466,7 @@ mod tests {
         for (line, want) in cases {
             let e = p(line);
             assert_eq!(e.level, want, "{line}");
-            assert_eq!(e.message, "m");
+            assert_eq!(e.message(), "m");
         }
     }
 
@@ -1226,8 +1475,8 @@ mod tests {
         let e = p(
             r#"{"level":"ERROR","msg":"write failed","error":{"code":"ProvisionedThroughputExceededException","message":"slow down"},"request_id":"abc","user_id":42,"statusCode":503,"duration":88.5}"#,
         );
-        assert_eq!(e.message, "write failed");
-        let labels: Vec<&str> = e.fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(e.message(), "write failed");
+        let labels: Vec<&str> = e.fields().map(|(k, _)| k).collect();
         assert_eq!(labels, FIELD_LABELS.to_vec());
         assert_eq!(
             e.field("code"),
@@ -1254,7 +1503,7 @@ mod tests {
         let line = "2026-11-23T09:00:00.000Z\t8f5e-11aa\tERROR\t{\"message\":\"conditional check failed\",\"errorCode\":\"ConditionalCheckFailedException\"}\n";
         let e = p(line);
         assert_eq!(e.level, LogLevel::Error);
-        assert_eq!(e.message, "conditional check failed");
+        assert_eq!(e.message(), "conditional check failed");
         assert_eq!(e.field("requestId"), Some("8f5e-11aa"));
         assert_eq!(e.field("code"), Some("ConditionalCheckFailedException"));
 
@@ -1266,7 +1515,7 @@ mod tests {
         // Lambda's uncaught error format: text, tab, JSON.
         let e = p("2026-11-23T09:00:00.000Z\tr3\tERROR\tInvoke Error \t{\"errorType\":\"TypeError\",\"errorMessage\":\"x is undefined\",\"stack\":[\"at a\",\"at b\"]}");
         assert_eq!(e.level, LogLevel::Error);
-        assert_eq!(e.message, "x is undefined");
+        assert_eq!(e.message(), "x is undefined");
         assert_eq!(e.field("code"), Some("TypeError"));
         assert_eq!(e.field("requestId"), Some("r3"));
     }
@@ -1275,12 +1524,12 @@ mod tests {
     fn lambda_prefixed_text() {
         let e = p("2026-11-23T09:00:00.000Z\tabc-123\tWARN\tretrying DynamoDB call");
         assert_eq!(e.level, LogLevel::Warn);
-        assert_eq!(e.message, "retrying DynamoDB call");
-        assert_eq!(e.fields, vec![("requestId".into(), "abc-123".into())]);
+        assert_eq!(e.message(), "retrying DynamoDB call");
+        assert_eq!(e.fields().collect::<Vec<_>>(), [("requestId", "abc-123")]);
 
         let e = p("2026-11-23T09:00:00.000Z\tabc-123\tjust text");
         assert_eq!(e.level, LogLevel::Other);
-        assert_eq!(e.message, "just text");
+        assert_eq!(e.message(), "just text");
         assert_eq!(e.field("requestId"), Some("abc-123"));
 
         let e = p("REPORT RequestId: abc-9\tDuration: 102.25 ms\tBilled Duration: 103 ms\tMemory Size: 128 MB\tMax Memory Used: 70 MB\tStatus: timeout");
@@ -1299,15 +1548,15 @@ mod tests {
             "grp\u{1b}]0;pwned\u{7}\u{202e}",
             br#"{"level":"error","message":"boom\u001b[2J\u001b]8;;http://evil\u001b\\click\u001b]8;;\u001b\\\u202e","requestId":"r\u0007\u009b1m","userId":"\u001b[31mu1","error":{"code":"E\u0000X"}}"#,
         );
-        assert_eq!(e.message, "boomclick");
+        assert_eq!(e.message(), "boomclick");
         assert_eq!(e.field("requestId"), Some("r"));
         assert_eq!(e.field("userId"), Some("u1"));
         assert_eq!(e.field("code"), Some("EX"));
-        assert_eq!(e.source, "grp");
+        assert_eq!(e.source(), "grp");
         // A JSON message with a newline becomes one line.
         let e = p(r#"{"msg":"Error: x\n    at f (a.js:1)\n    at g (b.js:2)"}"#);
         assert_eq!(
-            e.message,
+            e.message(),
             "Error: x ⏎     at f (a.js:1) ⏎     at g (b.js:2)"
         );
     }
@@ -1316,24 +1565,28 @@ mod tests {
     fn json_without_message_shows_the_object() {
         let e = p(r#"{"level":"info","event":"login"}"#);
         assert_eq!(e.level, LogLevel::Info);
-        assert!(e.message.contains("\"event\":\"login\""), "{}", e.message);
+        assert!(
+            e.message().contains("\"event\":\"login\""),
+            "{}",
+            e.message()
+        );
     }
 
     #[test]
     fn malformed_json_falls_back_to_plain() {
         let e = p(r#"{"level":"error","message":"unterminated"#);
         assert_eq!(e.level, LogLevel::Other);
-        assert_eq!(e.message, r#"{"level":"error","message":"unterminated"#);
-        assert!(e.fields.is_empty());
+        assert_eq!(e.message(), r#"{"level":"error","message":"unterminated"#);
+        assert_eq!(e.fields().count(), 0);
         // Arrays are not objects.
         let e = p(r#"["ERROR"]"#);
-        assert_eq!(e.message, r#"["ERROR"]"#);
+        assert_eq!(e.message(), r#"["ERROR"]"#);
         // Invalid UTF-8 inside: still no panic, still a line.
         let e = parse_line(0, "s", b"{\"msg\":\"a\xffb\"}");
-        assert_eq!(e.message, "a\u{fffd}b");
+        assert_eq!(e.message(), "a\u{fffd}b");
         let e = parse_line(0, "s", b"ERROR \xff\xfe bad bytes");
         assert_eq!(e.level, LogLevel::Error);
-        assert_eq!(e.message, "ERROR \u{fffd}\u{fffd} bad bytes");
+        assert_eq!(e.message(), "ERROR \u{fffd}\u{fffd} bad bytes");
     }
 
     #[test]
@@ -1376,28 +1629,165 @@ mod tests {
         line.extend(std::iter::repeat_n(b'x', 1 << 20));
         let e = parse_line(0, "s", &line);
         assert_eq!(e.level, LogLevel::Error);
-        assert!(e.message.ends_with("bytes]"));
-        assert!(e.message.width() <= MAX_LINE_WIDTH + MAX_MARKER_WIDTH);
+        assert!(e.message().ends_with("bytes]"));
+        assert!(e.message().width() <= MAX_LINE_WIDTH + MAX_MARKER_WIDTH);
         let long = "x".repeat(1 << 20);
         let e = p(&format!(
             r#"{{"level":"warn","msg":"{long}","requestId":"{long}"}}"#
         ));
         assert_eq!(e.level, LogLevel::Warn);
-        assert!(e.message.width() <= MAX_LINE_WIDTH + MAX_MARKER_WIDTH);
+        assert!(e.message().width() <= MAX_LINE_WIDTH + MAX_MARKER_WIDTH);
         assert!(e.field("requestId").unwrap().width() <= MAX_FIELD_WIDTH + MAX_MARKER_WIDTH);
+    }
+
+    // --- entry layout ----------------------------------------------------------------------
+
+    #[test]
+    fn entry_is_compact() {
+        assert_eq!(std::mem::size_of::<LogEntry>(), 72);
+        let e = p(r#"{"level":"info","message":"GET / 200","requestId":"r-1","status":200}"#);
+        // One heap block: the message and the values, labels not stored.
+        assert_eq!(
+            e.approx_bytes(),
+            72 + "GET / 200".len() + "r-1".len() + "200".len()
+        );
+    }
+
+    #[test]
+    fn new_round_trips_known_and_custom_labels() {
+        let e = LogEntry::new(
+            7,
+            "grp".into(),
+            LogLevel::Warn,
+            "retrying 日本",
+            &[
+                ("attempt", "2"),
+                ("requestId", "r-9"),
+                ("ms", ""),
+                ("", "v"),
+                ("code", "E1"),
+            ],
+        );
+        assert_eq!((e.seq, e.ts, e.level), (0, 7, LogLevel::Warn));
+        assert_eq!(e.source(), "grp");
+        assert_eq!(e.message(), "retrying 日本");
+        assert_eq!(
+            e.fields().collect::<Vec<_>>(),
+            [
+                ("attempt", "2"),
+                ("requestId", "r-9"),
+                ("ms", ""),
+                ("", "v"),
+                ("code", "E1")
+            ]
+        );
+        assert_eq!(e.field_count(), 5);
+        assert_eq!(e.field("attempt"), Some("2"));
+        assert_eq!(e.field("code"), Some("E1"));
+        assert_eq!(e.field("userId"), None);
+        let empty = LogEntry::new(0, "".into(), LogLevel::Other, "", &[]);
+        assert_eq!((empty.message(), empty.field_count()), ("", 0));
+        assert_eq!(empty.fields().count(), 0);
+        // Entries compare by content.
+        let same = LogEntry::new(
+            7,
+            Arc::from("grp"),
+            LogLevel::Warn,
+            "retrying 日本",
+            &e.fields().collect::<Vec<_>>(),
+        );
+        assert_eq!(e, same);
+        assert_ne!(e, empty);
+        let dbg = format!("{e:?}");
+        assert!(dbg.contains(r#"message: "retrying 日本""#), "{dbg}");
+        assert!(dbg.contains(r#"("attempt", "2")"#), "{dbg}");
+    }
+
+    #[test]
+    fn new_keeps_the_most_fields_that_fit() {
+        let fields: Vec<(&str, &str)> = (0..MAX_FIELDS).map(|_| ("status", "1")).collect();
+        let e = LogEntry::new(0, "s".into(), LogLevel::Info, "m", &fields);
+        assert_eq!(e.field_count(), MAX_FIELDS);
+        assert!(e.fields().all(|f| f == ("status", "1")));
+        // Parts as long as the parser can make them fit whole.
+        let long = format!("{} …[+999999 bytes]", "\u{301}".repeat(MAX_LINE_BYTES / 2));
+        let e = LogEntry::new(
+            0,
+            "s".into(),
+            LogLevel::Info,
+            &long,
+            &[
+                ("requestId", &long),
+                ("x".repeat(MAX_CUSTOM_LABEL).as_str(), &long),
+            ],
+        );
+        assert_eq!(e.message(), long);
+        assert_eq!(e.field("requestId"), Some(long.as_str()));
+        assert_eq!(e.field(&"x".repeat(MAX_CUSTOM_LABEL)), Some(long.as_str()));
+    }
+
+    #[test]
+    fn cut_to_respects_char_boundaries() {
+        assert_eq!(cut_to("abc", 5), "abc");
+        assert_eq!(cut_to("日本", 4), "日");
+        assert_eq!(cut_to("日本", 3), "日");
+        assert_eq!(cut_to("日本", 2), "");
+    }
+
+    #[test]
+    fn buffer_shares_sources() {
+        let mut b = LogBuffer::new(100);
+        let line = br#"{"level":"info","message":"m"}"#;
+        for i in 0..10 {
+            let group = ["/aws/lambda/a", "/aws/lambda/b"][i % 2];
+            let source = b.source(group);
+            b.push(parse_line_shared(i as i64, source, line));
+        }
+        // Lines of a group share one string, also when parsed with their own copy.
+        b.push(parse_line(10, "/aws/lambda/a", line));
+        let a: Vec<&LogEntry> = b.iter().filter(|e| e.source() == "/aws/lambda/a").collect();
+        assert_eq!(a.len(), 6);
+        assert!(a
+            .iter()
+            .all(|e| Arc::ptr_eq(e.source_arc(), a[0].source_arc())));
+        assert!(!Arc::ptr_eq(
+            b.get(0).unwrap().source_arc(),
+            b.get(1).unwrap().source_arc()
+        ));
+        // A name is sanitised once, on its way in.
+        let dirty = "grp\u{1b}]0;pwned\u{7}\u{202e}";
+        let s1 = b.source(dirty);
+        assert_eq!(&*s1, "grp");
+        assert!(Arc::ptr_eq(&s1, &b.source(dirty)));
+        assert!(Arc::ptr_eq(&s1, &b.source("grp")));
+        // A shared name that is not sanitised is not trusted.
+        let e = parse_line_shared(0, Arc::from(dirty), line);
+        assert_eq!(e.source(), "grp");
+        let clean: Arc<str> = Arc::from("ok");
+        assert!(Arc::ptr_eq(
+            parse_line_shared(0, clean.clone(), line).source_arc(),
+            &clean
+        ));
+        // The cache stays small however many sources come by.
+        for i in 0..100 {
+            let name = format!("g{i}");
+            let s = b.source(&name);
+            b.push(parse_line_shared(0, s, line));
+        }
+        assert!(b.sources.len() <= SOURCE_CACHE);
+        assert_eq!(b.iter().next_back().unwrap().source(), "g99");
     }
 
     // --- filter ----------------------------------------------------------------------------
 
     fn entry(level: LogLevel, msg: &str) -> LogEntry {
-        LogEntry {
-            seq: 0,
-            ts: 0,
-            source: "profile-api".into(),
+        LogEntry::new(
+            0,
+            "profile-api".into(),
             level,
-            message: msg.into(),
-            fields: vec![("requestId".into(), "Req-ABC".into())],
-        }
+            msg,
+            &[("requestId", "Req-ABC")],
+        )
     }
 
     #[test]
@@ -1440,7 +1830,7 @@ mod tests {
         assert!(f("日本"));
         assert!(!f("requestid")); // field names are not searched
         assert!(!f("missing"));
-        assert!(f("ｘ") == e.message.contains('ｘ'));
+        assert!(f("ｘ") == e.message().contains('ｘ'));
         let both = LogFilter {
             min_level: Some(LogLevel::Warn),
             text: "timeout".into(),
@@ -1465,9 +1855,9 @@ mod tests {
         assert_eq!(b.total(), 5);
         assert_eq!(b.oldest_seq(), Some(2));
         assert_eq!(b.newest_seq(), Some(4));
-        let msgs: Vec<&str> = b.iter().map(|e| e.message.as_str()).collect();
+        let msgs: Vec<&str> = b.iter().map(|e| e.message()).collect();
         assert_eq!(msgs, ["m2", "m3", "m4"]);
-        assert_eq!(b.get(3).map(|e| e.message.as_str()), Some("m3"));
+        assert_eq!(b.get(3).map(|e| e.message()), Some("m3"));
         assert!(b.get(1).is_none() && b.get(5).is_none());
         let after: Vec<u64> = b.after(2).map(|e| e.seq).collect();
         assert_eq!(after, [3, 4]);
@@ -1507,5 +1897,16 @@ mod tests {
         assert_eq!(b.dropped, 500);
         assert_eq!(b.oldest_seq(), Some(500));
         assert!(b.approx_bytes() <= DEFAULT_LOG_BYTES);
+        // The ring never holds more slots than lines it may keep.
+        assert_eq!(b.entries.capacity(), DEFAULT_LOG_CAPACITY);
+        let mut small = LogBuffer::new(3);
+        for i in 0..10 {
+            small.push(parse_line(i, "api", line));
+        }
+        assert!(
+            small.entries.capacity() <= 3 + 1,
+            "{}",
+            small.entries.capacity()
+        );
     }
 }

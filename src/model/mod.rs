@@ -181,7 +181,9 @@ impl Model {
                     return false;
                 }
                 for l in lines {
-                    self.logs.push(log::parse_line(l.ts, &l.source, &l.bytes));
+                    let source = self.logs.source(&l.source);
+                    self.logs
+                        .push(log::parse_line_shared(l.ts, source, &l.bytes));
                 }
             }
             Update::Marker(m) => {

@@ -192,20 +192,20 @@ fn tail_fit(s: &str, max: usize) -> String {
 
 fn line_spans<'a>(e: &'a LogEntry, show_source: bool, ctx: &PaneCtx) -> Vec<Span<'a>> {
     let theme = ctx.theme;
-    let mut spans = Vec::with_capacity(6 + e.fields.len() * 2);
+    let mut spans = Vec::with_capacity(6 + e.field_count() * 2);
     spans.push(Span::styled(time::hms(e.ts), theme.dim()));
     spans.push(Span::raw(" "));
     spans.push(Span::styled(level_label(e.level), theme.log_level(e.level)));
     spans.push(Span::raw(" "));
-    if show_source && !e.source.is_empty() {
+    if show_source && !e.source().is_empty() {
         spans.push(Span::styled(
-            fit(short_source(&e.source), 24).into_owned(),
+            fit(short_source(e.source()), 24).into_owned(),
             Style::default().fg(theme.accent),
         ));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::raw(e.message.as_str()));
-    for (i, (k, v)) in e.fields.iter().enumerate() {
+    spans.push(Span::raw(e.message()));
+    for (i, (k, v)) in e.fields().enumerate() {
         spans.push(Span::styled(if i == 0 { "  " } else { " " }, theme.dim()));
         spans.push(Span::styled(format!("{k}={v}"), theme.dim()));
     }

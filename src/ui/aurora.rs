@@ -196,12 +196,7 @@ fn row_lines(
     theme: &super::theme::Theme,
 ) -> Vec<Row> {
     let w = width as usize;
-    let id_w = list
-        .iter()
-        .map(|i| i.id.width())
-        .max()
-        .unwrap_or(0)
-        .min((w / 3).max(6));
+    let id_w = chart::label_width(list.iter().map(|i| i.id.as_str()), w);
     let texts: Vec<String> = list.iter().map(conn_text).collect();
     let conn_w = texts.iter().map(|t| t.width()).max().unwrap_or(0);
     list.iter()

@@ -467,6 +467,28 @@ fn big_glyph(c: char) -> Option<&'static [&'static str; 3]> {
     BIG.iter().find(|(g, _)| *g == c).map(|(_, rows)| rows)
 }
 
+/// The column width for resource names in a pane's rows: the longest name, but at most a
+/// third of the row (and at least 6), so the values beside it keep their room.
+pub fn label_width<'a>(names: impl Iterator<Item = &'a str>, row_width: usize) -> usize {
+    names
+        .map(|n| n.width())
+        .max()
+        .unwrap_or(0)
+        .min((row_width / 3).max(6))
+}
+
+/// `throttles 14/min`, red when there were any.
+pub fn throttle_span(per_min: f64, theme: &Theme) -> Span<'static> {
+    Span::styled(
+        format!("throttles {}", Unit::PerMin.fmt(per_min)),
+        if per_min > 0.0 {
+            theme.level(Level::Crit)
+        } else {
+            theme.dim()
+        },
+    )
+}
+
 /// Split `12.5ms` into the part the big font can draw (`12.5`) and the rest (`ms`). There is
 /// no big comma (it would read as a decimal point): pass numbers without grouping.
 pub fn split_number(s: &str) -> (&str, &str) {

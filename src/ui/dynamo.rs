@@ -176,14 +176,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             spans.push(Span::styled(head, style));
             if let Some(th) = t.throttles {
                 spans.push(chart::sep(theme));
-                spans.push(Span::styled(
-                    format!("throttles {}", Unit::PerMin.fmt(th)),
-                    if th > 0.0 {
-                        theme.level(Level::Crit)
-                    } else {
-                        theme.dim()
-                    },
-                ));
+                spans.push(chart::throttle_span(th, theme));
             }
             spans.push(chart::sep(theme));
             spans.push(Span::styled(t.name.clone(), theme.dim()));
@@ -239,12 +232,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
 /// `crypto-watch-data  R 62/50 W 12/25  throttles 31/min`
 fn row_lines(list: &[TableStat], width: u16, theme: &super::theme::Theme) -> Vec<Row> {
     let w = width as usize;
-    let name_w = list
-        .iter()
-        .map(|t| t.name.width())
-        .max()
-        .unwrap_or(0)
-        .min((w / 3).max(6));
+    let name_w = chart::label_width(list.iter().map(|t| t.name.as_str()), w);
     let usages: Vec<String> = list.iter().map(usage_text).collect();
     let usage_w = usages.iter().map(|u| u.width()).max().unwrap_or(0);
     list.iter()
@@ -258,14 +246,7 @@ fn row_lines(list: &[TableStat], width: u16, theme: &super::theme::Theme) -> Vec
             ];
             if let Some(th) = t.throttles {
                 spans.push(Span::raw("  "));
-                spans.push(Span::styled(
-                    format!("throttles {}", Unit::PerMin.fmt(th)),
-                    if th > 0.0 {
-                        theme.level(Level::Crit)
-                    } else {
-                        theme.dim()
-                    },
-                ));
+                spans.push(chart::throttle_span(th, theme));
             }
             Row {
                 level: t.level,

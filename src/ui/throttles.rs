@@ -196,12 +196,7 @@ fn conc_text(f: &FnStat) -> String {
 /// draws one line per function.
 fn row_lines(fns: &[FnStat], width: u16, legend: bool, theme: &super::theme::Theme) -> Vec<Row> {
     let w = width as usize;
-    let name_w = fns
-        .iter()
-        .map(|f| f.name.width())
-        .max()
-        .unwrap_or(0)
-        .min((w / 3).max(6));
+    let name_w = chart::label_width(fns.iter().map(|f| f.name.as_str()), w);
     let concs: Vec<String> = fns.iter().map(conc_text).collect();
     let conc_w = concs.iter().map(|c| c.width()).max().unwrap_or(0);
     fns.iter()

@@ -1,6 +1,7 @@
 //! Where data comes from. Every source sits behind [`Source`]; SDK types and simulation details
 //! stop here and only [`Update`]s reach the model.
 
+pub mod aws;
 pub mod demo;
 
 use std::time::Instant;

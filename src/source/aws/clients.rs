@@ -1,0 +1,227 @@
+//! The one place that builds AWS clients. Every client carries the read-only guard: an
+//! interceptor that refuses, before anything is sent, every operation that is not a read
+//! (`Describe*`, `Get*`, `List*`, `FilterLogEvents`, `StartLiveTail`, `StartQuery`,
+//! `GetQueryResults`, `StopQuery`), and records every call for the status bar and for tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// Operations opsdeck may send besides `Describe*`, `Get*` and `List*`.
+pub const ALLOWED_OPERATIONS: [&str; 5] = [
+    "FilterLogEvents",
+    "StartLiveTail",
+    "StartQuery",
+    "GetQueryResults",
+    "StopQuery",
+];
+
+/// Is this operation a read that opsdeck may send?
+pub fn is_read_only(operation: &str) -> bool {
+    ["Describe", "Get", "List"].iter().any(|p| {
+        operation
+            .strip_prefix(p)
+            .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+    }) || ALLOWED_OPERATIONS.contains(&operation)
+}
+
+/// One call as the guard saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub service: String,
+    pub operation: String,
+    /// False when the guard refused it (it was never sent).
+    pub allowed: bool,
+}
+
+/// Every call of a session, in order, shared by all clients.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog {
+    inner: Arc<Mutex<Vec<Call>>>,
+}
+
+impl CallLog {
+    fn record(&self, service: &str, operation: &str, allowed: bool) {
+        if let Ok(mut calls) = self.inner.lock() {
+            calls.push(Call {
+                service: service.into(),
+                operation: operation.into(),
+                allowed,
+            });
+        }
+    }
+
+    /// All calls so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.inner.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    /// Calls per `Service.Operation`.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for c in self.calls() {
+            *out.entry(format!("{}.{}", c.service, c.operation))
+                .or_insert(0) += 1;
+        }
+        out
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The read-only guard.
+#[derive(Debug, Clone)]
+struct ReadOnly {
+    log: CallLog,
+}
+
+impl Intercept for ReadOnly {
+    fn name(&self) -> &'static str {
+        "opsdeck-read-only"
+    }
+
+    fn read_before_serialization(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(meta) = cfg.load::<Metadata>() else {
+            return Err("opsdeck is read-only: an operation without a name was refused".into());
+        };
+        let allowed = is_read_only(meta.name());
+        self.log.record(meta.service(), meta.name(), allowed);
+        if allowed {
+            Ok(())
+        } else {
+            Err(format!(
+                "opsdeck is read-only: refused to send {}.{} (only Describe*, Get*, List*, {} are allowed)",
+                meta.service(),
+                meta.name(),
+                ALLOWED_OPERATIONS.join(", ")
+            )
+            .into())
+        }
+    }
+}
+
+/// Every request gets a deadline: AWS SDK calls have none by default.
+pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(30))
+        .build()
+}
+
+/// All clients opsdeck uses, built from one `SdkConfig`, each with the read-only guard.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub calls: CallLog,
+}
+
+impl Clients {
+    /// The standard credential chain (environment, profiles, SSO, instance roles), with
+    /// `--profile` / `--region` like the AWS CLI; `AWS_ENDPOINT_URL[_SERVICE]` is honoured.
+    pub async fn load(profile: Option<&str>, region: Option<&str>) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(timeouts())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r.to_string()));
+        }
+        Clients::from_sdk_config(&loader.load().await)
+    }
+
+    pub fn from_sdk_config(sdk: &SdkConfig) -> Clients {
+        let calls = CallLog::default();
+        let guard = ReadOnly { log: calls.clone() };
+        Clients {
+            cloudwatch: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(sdk)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            lambda: aws_sdk_lambda::Client::from_conf(
+                aws_sdk_lambda::config::Builder::from(sdk)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            rds: aws_sdk_rds::Client::from_conf(
+                aws_sdk_rds::config::Builder::from(sdk)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .interceptor(guard)
+                    .build(),
+            ),
+            calls,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_names() {
+        for op in [
+            "DescribeAlarms",
+            "GetMetricData",
+            "ListMetrics",
+            "ListTables",
+            "DescribeTable",
+            "FilterLogEvents",
+            "StartLiveTail",
+            "StartQuery",
+            "GetQueryResults",
+            "StopQuery",
+        ] {
+            assert!(is_read_only(op), "{op}");
+        }
+        for op in [
+            "PutMetricData",
+            "DeleteAlarms",
+            "SetAlarmState",
+            "PutItem",
+            "UpdateFunctionConfiguration",
+            "Getaway",
+            "Lister",
+            "StopLiveTail",
+            "CreateLogGroup",
+            "",
+        ] {
+            assert!(!is_read_only(op), "{op}");
+        }
+    }
+}

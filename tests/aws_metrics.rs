@@ -1,0 +1,408 @@
+//! CloudWatch metrics over the real SDK against the seeded emulator (moto + the CBOR proxy):
+//! one GetMetricData call per fetch, values as seeded, incremental re-reads.
+//!
+//! Needs the emulator: run `./scripts/test` (it starts it and sets the environment).
+
+use std::collections::BTreeSet;
+
+use aws_config::BehaviorVersion;
+use opsdeck::model::metrics::{
+    keys, Capacity, DbInstance, DbRole, Inventory, LambdaFunction, Table,
+};
+use opsdeck::model::Update;
+use opsdeck::source::aws::clients::Clients;
+use opsdeck::source::aws::cloudwatch::{discover_apis, plan, MetricsFetcher, REREAD_PERIODS};
+use serde_json::Value;
+
+/// Tests that send GetMetricData run one at a time, so that each can count its own calls in
+/// the proxy's request log.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run ./scripts/test (it starts the AWS emulator)")
+    })
+}
+
+fn seeded() -> Value {
+    let path = env("OPSDECK_TEST_SEEDED");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).expect("seeded.json")
+}
+
+async fn clients() -> Clients {
+    Clients::from_sdk_config(&aws_config::defaults(BehaviorVersion::latest()).load().await)
+}
+
+/// The inventory the seed created, from seeded.json.
+fn inventory(seed: &Value) -> Inventory {
+    let functions = seed["lambda"]["functions"]
+        .as_array()
+        .expect("lambda.functions")
+        .iter()
+        .map(|f| LambdaFunction {
+            name: f["name"].as_str().unwrap().to_string(),
+            reserved: f["reserved_concurrency"].as_u64().map(|r| r as u32),
+        })
+        .collect();
+    let mut db_instances = Vec::new();
+    for c in seed["rds"]["clusters"].as_array().expect("rds.clusters") {
+        for i in c["instances"].as_array().unwrap() {
+            db_instances.push(DbInstance {
+                id: i["id"].as_str().unwrap().to_string(),
+                cluster: c["id"].as_str().unwrap().to_string(),
+                role: if i["role"] == "WRITER" {
+                    DbRole::Writer
+                } else {
+                    DbRole::Reader
+                },
+                class: i["class"].as_str().unwrap().to_string(),
+                max_connections: 1000,
+            });
+        }
+    }
+    let tables = seed["dynamodb"]["tables"]
+        .as_array()
+        .expect("dynamodb.tables")
+        .iter()
+        .map(|t| Table {
+            name: t["name"].as_str().unwrap().to_string(),
+            capacity: match (t["provisioned_rcu"].as_f64(), t["provisioned_wcu"].as_f64()) {
+                (Some(rcu), Some(wcu)) => Capacity::Provisioned { rcu, wcu },
+                _ => Capacity::OnDemand,
+            },
+        })
+        .collect();
+    Inventory {
+        service: "crypto-watch".into(),
+        functions,
+        account_concurrency: 1000,
+        db_instances,
+        tables,
+    }
+}
+
+/// A seeded series' per-minute statistic.
+fn seeded_stat(seed: &Value, namespace: &str, metric: &str, dim: (&str, &str), stat: &str) -> f64 {
+    seed["metrics"]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["namespace"] == namespace
+                && s["metric"] == metric
+                && s["dimensions"]
+                    .as_object()
+                    .is_some_and(|d| d.len() == 1 && d[dim.0] == dim.1)
+        })
+        .unwrap_or_else(|| panic!("no seeded series {namespace} {metric} {dim:?}"))["per_minute"]
+        [stat]
+        .as_f64()
+        .unwrap()
+}
+
+fn points<'a>(updates: &'a [Update], key: &str) -> &'a [(i64, f64)] {
+    updates
+        .iter()
+        .find_map(|u| match u {
+            Update::Points { key: k, points } if k == key => Some(points.as_slice()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no points for {key}"))
+}
+
+/// Every point of `key` equals `expected` (within rounding), at every minute of `minutes`.
+fn assert_all(updates: &[Update], key: &str, minutes: &[i64], expected: f64) {
+    let pts = points(updates, key);
+    let stamps: Vec<i64> = pts.iter().map(|p| p.0).collect();
+    assert_eq!(stamps, minutes, "{key}: timestamps");
+    for (t, v) in pts {
+        assert!(
+            (v - expected).abs() < 1e-6,
+            "{key} at {t}: {v}, expected {expected}"
+        );
+    }
+}
+
+/// Request-log lines (JSON) written after `offset` bytes.
+fn log_lines_since(offset: u64) -> Vec<Value> {
+    let path = env("OPSDECK_TEST_REQUEST_LOG");
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    let from = (offset as usize).min(bytes.len());
+    String::from_utf8_lossy(&bytes[from..])
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn log_len() -> u64 {
+    std::fs::metadata(env("OPSDECK_TEST_REQUEST_LOG"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
+fn get_metric_data_calls(lines: &[Value]) -> Vec<&Value> {
+    lines
+        .iter()
+        .filter(|l| l["operation"] == "GetMetricData")
+        .collect()
+}
+
+#[tokio::test]
+async fn discovers_the_seeded_api() {
+    let _ = seeded();
+    let apis = discover_apis(&clients().await).await.expect("ListMetrics");
+    assert_eq!(apis, vec!["crypto-watch-api".to_string()]);
+}
+
+#[tokio::test]
+async fn one_call_per_fetch_with_the_seeded_values() {
+    let _serial = SERIAL.lock().await;
+    let seed = seeded();
+    let window = &seed["metrics"]["window"];
+    let (start, end) = (
+        window["start"].as_i64().unwrap(),
+        window["end"].as_i64().unwrap(),
+    );
+    assert_eq!(window["period"], 60);
+    let minutes: Vec<i64> = (start..end).step_by(60).collect();
+    let clients = clients().await;
+    let apis = discover_apis(&clients).await.expect("ListMetrics");
+    let inv = inventory(&seed);
+    let plan = plan(&inv, &apis);
+    let queries = plan.queries.len() as u64;
+    assert!(queries <= 500);
+
+    // First fetch: the last 3 hours up to the end of the seeded window.
+    let mut fetcher = MetricsFetcher::new(plan);
+    assert_eq!(fetcher.window(end + 59), (end - 3 * 3600, end));
+    let before = log_len();
+    let (updates, stats) = fetcher.fetch(&clients, end + 59).await.expect("fetch");
+    let calls = log_lines_since(before);
+    let gmd = get_metric_data_calls(&calls);
+    assert_eq!(gmd.len(), 1, "one GetMetricData call per fetch: {calls:?}");
+    assert_eq!(gmd[0]["status"], 200);
+    assert_eq!(stats.calls, 1);
+    assert_eq!(stats.metrics_requested, queries);
+    assert_eq!(
+        gmd[0]["metric_queries"].as_u64(),
+        Some(stats.metrics_requested)
+    );
+    assert!(stats.datapoints > 0);
+    assert_eq!(fetcher.last_end, Some(end));
+    let counted = clients.calls.counts();
+    assert_eq!(
+        counted.get("CloudWatch.GetMetricData"),
+        Some(&1),
+        "{counted:?}"
+    );
+
+    let derived = &seed["metrics"]["derived"];
+    let api = ("ApiName", "crypto-watch-api");
+    assert_all(
+        &updates,
+        keys::REQUESTS,
+        &minutes,
+        derived["api_requests_per_minute"].as_f64().unwrap(),
+    );
+    assert_all(
+        &updates,
+        keys::ERROR_5XX,
+        &minutes,
+        100.0 * derived["api_5xx_rate"].as_f64().unwrap(),
+    );
+    assert_all(
+        &updates,
+        keys::ERROR_4XX,
+        &minutes,
+        100.0 * derived["api_4xx_rate"].as_f64().unwrap(),
+    );
+    assert_all(
+        &updates,
+        keys::ERROR_RATE,
+        &minutes,
+        100.0
+            * (derived["api_4xx_rate"].as_f64().unwrap()
+                + derived["api_5xx_rate"].as_f64().unwrap()),
+    );
+    for (key, stat) in [(keys::P50, "p50"), (keys::P95, "p95"), (keys::P99, "p99")] {
+        let expected = seeded_stat(&seed, "AWS/ApiGateway", "Latency", api, stat);
+        assert_all(&updates, key, &minutes, expected);
+    }
+    assert_all(
+        &updates,
+        &keys::aurora_connections("profile-db-writer"),
+        &minutes,
+        derived["rds_connections"]["profile-db-writer"]
+            .as_f64()
+            .unwrap(),
+    );
+    assert_all(
+        &updates,
+        &keys::aurora_connections("profile-db-reader-1"),
+        &minutes,
+        derived["rds_connections"]["profile-db-reader-1"]
+            .as_f64()
+            .unwrap(),
+    );
+    let writer = ("DBInstanceIdentifier", "profile-db-writer");
+    assert_all(
+        &updates,
+        keys::DB_READ_LATENCY,
+        &minutes,
+        1000.0 * seeded_stat(&seed, "AWS/RDS", "ReadLatency", writer, "Average"),
+    );
+    assert_all(
+        &updates,
+        keys::DB_WRITE_LATENCY,
+        &minutes,
+        1000.0 * seeded_stat(&seed, "AWS/RDS", "WriteLatency", writer, "Average"),
+    );
+    for table in ["crypto-watch-data", "crypto-watch-sessions"] {
+        let t = &seed["dynamodb"]["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == table)
+            .unwrap()
+            .clone();
+        assert_all(
+            &updates,
+            &keys::dynamo_read(table),
+            &minutes,
+            t["consumed_read_per_second"].as_f64().unwrap(),
+        );
+        assert_all(
+            &updates,
+            &keys::dynamo_write(table),
+            &minutes,
+            t["consumed_write_per_second"].as_f64().unwrap(),
+        );
+        assert_all(&updates, &keys::dynamo_throttles(table), &minutes, 0.0);
+    }
+    assert_all(
+        &updates,
+        &keys::dynamo_read("crypto-watch-data"),
+        &minutes,
+        derived["dynamodb_consumed_read_per_second"]["crypto-watch-data"]
+            .as_f64()
+            .unwrap(),
+    );
+    let fns = [
+        "crypto-watch-api",
+        "crypto-watch-price-update",
+        "profile-api",
+    ];
+    for f in fns {
+        let dim = ("FunctionName", f);
+        assert_all(
+            &updates,
+            &keys::lambda_throttles(f),
+            &minutes,
+            seeded_stat(&seed, "AWS/Lambda", "Throttles", dim, "Sum"),
+        );
+        assert_all(
+            &updates,
+            &keys::lambda_concurrency(f),
+            &minutes,
+            seeded_stat(&seed, "AWS/Lambda", "ConcurrentExecutions", dim, "Maximum"),
+        );
+    }
+    assert_all(
+        &updates,
+        &keys::lambda_throttles("crypto-watch-api"),
+        &minutes,
+        5.0,
+    );
+    let sum = |metric: &str| -> f64 {
+        fns.iter()
+            .map(|f| seeded_stat(&seed, "AWS/Lambda", metric, ("FunctionName", f), "Sum"))
+            .sum()
+    };
+    assert_all(&updates, keys::LAMBDA_ERRORS, &minutes, sum("Errors"));
+    assert_all(
+        &updates,
+        keys::LAMBDA_ERROR_RATE,
+        &minutes,
+        100.0 * sum("Errors") / sum("Invocations"),
+    );
+
+    // Second fetch, a minute later: only the last REREAD_PERIODS periods are read again.
+    let before = log_len();
+    let (again, stats2) = fetcher.fetch(&clients, end + 60).await.expect("fetch 2");
+    let calls = log_lines_since(before);
+    let gmd = get_metric_data_calls(&calls);
+    assert_eq!(gmd.len(), 1, "{calls:?}");
+    assert_eq!(
+        gmd[0]["metric_queries"].as_u64(),
+        Some(stats2.metrics_requested)
+    );
+    assert_eq!(stats2.calls, 1);
+    assert_eq!(fetcher.last_end, Some(end + 60));
+    let reread: BTreeSet<i64> = (1..=REREAD_PERIODS).map(|i| end - i * 60).collect();
+    assert!(!again.is_empty());
+    for u in &again {
+        let Update::Points { key, points } = u else {
+            panic!("unexpected update {u:?}")
+        };
+        let stamps: BTreeSet<i64> = points.iter().map(|p| p.0).collect();
+        assert_eq!(stamps, reread, "{key}");
+    }
+    assert_all(
+        &again,
+        keys::REQUESTS,
+        &reread.iter().copied().collect::<Vec<_>>(),
+        1000.0,
+    );
+    assert!(stats2.datapoints < stats.datapoints);
+    assert_eq!(fetcher.totals.calls, 2);
+    assert_eq!(
+        fetcher.totals.metrics_requested,
+        stats.metrics_requested + stats2.metrics_requested
+    );
+}
+
+#[tokio::test]
+async fn lambda_fallback_without_api_gateway() {
+    let _serial = SERIAL.lock().await;
+    let seed = seeded();
+    let window = &seed["metrics"]["window"];
+    let (start, end) = (
+        window["start"].as_i64().unwrap(),
+        window["end"].as_i64().unwrap(),
+    );
+    let minutes: Vec<i64> = (start..end).step_by(60).collect();
+    let clients = clients().await;
+    let mut fetcher = MetricsFetcher::new(plan(&inventory(&seed), &[]));
+    let (updates, stats) = fetcher.fetch(&clients, end).await.expect("fetch");
+    assert_eq!(stats.calls, 1);
+    let invocations: f64 = [
+        "crypto-watch-api",
+        "crypto-watch-price-update",
+        "profile-api",
+    ]
+    .iter()
+    .map(|f| {
+        seeded_stat(
+            &seed,
+            "AWS/Lambda",
+            "Invocations",
+            ("FunctionName", f),
+            "Sum",
+        )
+    })
+    .sum();
+    assert_all(&updates, keys::REQUESTS, &minutes, invocations);
+    // The busiest function is crypto-watch-api.
+    let p95 = seeded_stat(
+        &seed,
+        "AWS/Lambda",
+        "Duration",
+        ("FunctionName", "crypto-watch-api"),
+        "p95",
+    );
+    assert_all(&updates, keys::P95, &minutes, p95);
+    assert!(!updates
+        .iter()
+        .any(|u| matches!(u, Update::Points { key, .. } if key == keys::ERROR_5XX)));
+}

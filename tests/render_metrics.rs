@@ -17,14 +17,10 @@ use ratatui::style::Color;
 /// 2024-05-01 10:00:30 UTC: mid-minute, as the clock usually is.
 const NOW: Ts = 1_714_557_630;
 
-const METRIC_PANES: [PaneId; 6] = [
-    PaneId::Requests,
-    PaneId::Errors,
-    PaneId::Latency,
-    PaneId::Throttles,
-    PaneId::Aurora,
-    PaneId::Dynamo,
-];
+/// The six metric panes: the first six in focus order.
+fn metric_panes() -> impl Iterator<Item = PaneId> {
+    PaneId::ALL.into_iter().filter(|p| p.metric().is_some())
+}
 
 fn rule(series: &str, warn: Option<f64>, crit: Option<f64>) -> ThresholdRule {
     ThresholdRule {
@@ -296,7 +292,7 @@ fn name(p: PaneId) -> &'static str {
 #[test]
 fn snapshots_normal_and_compact() {
     let state = app(full_model());
-    for p in METRIC_PANES {
+    for p in metric_panes() {
         insta::assert_snapshot!(
             format!("{}_normal", name(p)),
             text(&render(&state, p, 66, 14, false))
@@ -456,7 +452,7 @@ fn warn_level_and_ok_level_words() {
 #[test]
 fn empty_model_says_no_data() {
     let state = app(Model::new(profile(), NOW, 10));
-    for p in METRIC_PANES {
+    for p in metric_panes() {
         for (h, compact) in [(14, false), (4, true)] {
             let t = text(&render(&state, p, 66, h, compact));
             assert!(t.contains("NO DATA"), "{p:?} {h}:\n{t}");
@@ -550,7 +546,7 @@ fn no_panic_and_no_drawing_outside_the_area_at_any_size() {
                     // Draw inside a larger buffer pre-filled with a sentinel to catch strays.
                     let outer = Rect::new(0, 0, w + 4, h + 4);
                     let area = Rect::new(2, 2, w, h);
-                    for p in METRIC_PANES {
+                    for p in metric_panes() {
                         let mut buf = Buffer::empty(outer);
                         for c in buf.content.iter_mut() {
                             c.set_char('#');
@@ -585,7 +581,7 @@ fn an_area_partly_outside_the_buffer_does_not_panic() {
         theme: &theme,
     };
     let mut buf = Buffer::empty(Rect::new(0, 0, 40, 10));
-    for p in METRIC_PANES {
+    for p in metric_panes() {
         render_pane(p, Rect::new(20, 5, 66, 14), &mut buf, &state, &ctx);
     }
 }

@@ -28,7 +28,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Widget};
+use ratatui::widgets::{Block, Widget};
 use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -56,14 +56,14 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     render(area, frame.buffer_mut(), state);
 }
 
-/// Render the whole screen into a buffer (the TUI and `snapshot` both come here).
+/// Render the whole screen into a blank buffer (the TUI and `snapshot` both come here).
+/// The buffer must start blank: ratatui hands `draw` a reset buffer and `snapshot` renders
+/// into `Buffer::empty`, so clearing it again here would be work done twice per frame.
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
     let area = area.intersection(*buf.area());
     if area.is_empty() {
         return;
     }
-    // Start from blank cells, whatever the buffer held before.
-    Clear.render(area, buf);
     let theme = theme();
     let screen = layout::compute(area, &state.ui);
     if screen.too_small {

@@ -1,7 +1,7 @@
 //! The application state, its one `Action` enum and the pure `update(state, action)`.
 //! The event loop (terminal, timers, sources) lives at the edge, in `tui`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::log::{LogFilter, LogLevel};
 use crate::model::metrics::MetricPane;
@@ -46,6 +46,11 @@ impl PaneId {
             PaneId::Dynamo => MetricPane::Dynamo,
             _ => return None,
         })
+    }
+
+    /// Panes that list resources (functions, instances, tables) an operator can pick from.
+    pub fn has_resources(self) -> bool {
+        matches!(self, PaneId::Throttles | PaneId::Aurora | PaneId::Dynamo)
     }
 
     pub fn title(self) -> &'static str {
@@ -120,11 +125,12 @@ pub enum Command {
     StepDone,
     StepSkip,
     StepUndo,
+    Pick,
 }
 
 impl Command {
     /// (name, command, what it does) — the source of keymap names and of the help screen.
-    pub const TABLE: [(&'static str, Command, &'static str); 26] = [
+    pub const TABLE: [(&'static str, Command, &'static str); 27] = [
         ("quit", Command::Quit, "quit opsdeck"),
         ("focus-next", Command::FocusNext, "focus the next pane"),
         ("focus-prev", Command::FocusPrev, "focus the previous pane"),
@@ -156,12 +162,12 @@ impl Command {
         (
             "select",
             Command::Select,
-            "open the runbook of the selected alarm / mark the step done",
+            "open the runbook of the selected alarm / mark the step done / pin in the picker",
         ),
         (
             "back",
             Command::Back,
-            "close help, leave zoom, cancel input",
+            "close help or the picker, leave zoom, cancel input",
         ),
         (
             "zoom",
@@ -169,7 +175,11 @@ impl Command {
             "zoom the focused pane to full screen and back",
         ),
         ("help", Command::Help, "show this help"),
-        ("filter-log", Command::FilterLog, "filter the log by text"),
+        (
+            "filter-log",
+            Command::FilterLog,
+            "filter the log (or the picker) by text",
+        ),
         (
             "cycle-level",
             Command::CycleLevel,
@@ -178,7 +188,7 @@ impl Command {
         (
             "clear-filter",
             Command::ClearFilter,
-            "clear the log filters",
+            "clear the log filters (in the picker: unpin all)",
         ),
         (
             "pause-log",
@@ -206,6 +216,11 @@ impl Command {
             "step-undo",
             Command::StepUndo,
             "runbook: reset the current step",
+        ),
+        (
+            "pick",
+            Command::Pick,
+            "pick the resources a pane shows (functions, DB instances, tables)",
         ),
     ];
 
@@ -276,6 +291,36 @@ pub struct LogView {
     pub anchor: Option<u64>,
 }
 
+/// The resource picker overlay, open over a resource pane.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picker {
+    /// The pane whose resources are listed.
+    pub pane: PaneId,
+    /// The resource under the cursor, by name (so it stays put while rows reorder); `None`
+    /// means the first listed one.
+    pub cursor: Option<String>,
+    /// The applied name filter (case-insensitive substring).
+    pub filter: String,
+    /// The filter text being typed, when the input is open.
+    pub editing: Option<String>,
+}
+
+impl Picker {
+    pub fn new(pane: PaneId) -> Self {
+        Self {
+            pane,
+            cursor: None,
+            filter: String::new(),
+            editing: None,
+        }
+    }
+
+    /// The filter in force (while typing, the text typed so far).
+    pub fn filter_text(&self) -> &str {
+        self.editing.as_deref().unwrap_or(&self.filter)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct UiState {
     pub focus: PaneId,
@@ -287,6 +332,10 @@ pub struct UiState {
     pub alarm_cursor: usize,
     pub log: LogView,
     pub size: (u16, u16),
+    /// The resource picker, when open.
+    pub picker: Option<Picker>,
+    /// Pinned resources by pane: when a pane has any, it shows only those.
+    pub pinned: BTreeMap<PaneId, BTreeSet<String>>,
 }
 
 impl Default for UiState {
@@ -300,6 +349,8 @@ impl Default for UiState {
             alarm_cursor: 0,
             log: LogView::default(),
             size: (80, 24),
+            picker: None,
+            pinned: BTreeMap::new(),
         }
     }
 }
@@ -377,6 +428,18 @@ impl AppState {
         Some((s, self.walks.get(reference)?))
     }
 
+    /// Whether typed keys are text (the log filter or the picker filter is being edited)
+    /// rather than keymap commands.
+    pub fn text_input_open(&self) -> bool {
+        self.ui.log.editing.is_some()
+            || self.ui.picker.as_ref().is_some_and(|p| p.editing.is_some())
+    }
+
+    /// The resources pinned in `pane` (empty: the pane shows all).
+    pub fn pinned(&self, pane: PaneId) -> Option<&BTreeSet<String>> {
+        self.ui.pinned.get(&pane).filter(|s| !s.is_empty())
+    }
+
     /// The log filter in force (while typing, the text typed so far).
     pub fn log_filter(&self) -> LogFilter {
         let mut f = self.ui.log.filter.clone();
@@ -418,6 +481,9 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
         Action::Command(c) => command(state, c),
         Action::Click(x, y) => {
             let area = ratatui::layout::Rect::new(0, 0, state.ui.size.0, state.ui.size.1);
+            if state.ui.picker.is_some() {
+                return picker_click(state, area, x, y);
+            }
             match crate::ui::layout::pane_at(area, &state.ui, x, y) {
                 Some(p) if p != state.ui.focus => {
                     state.ui.focus = p;
@@ -434,6 +500,13 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
             } else {
                 Command::Down
             };
+            if state.ui.picker.is_some() {
+                let mut changed = false;
+                for _ in 0..delta.unsigned_abs().min(50) {
+                    changed |= picker_move(state, c);
+                }
+                return changed;
+            }
             let mut changed = false;
             for _ in 0..delta.unsigned_abs().min(50) {
                 changed |= move_in(state, pane, c, 3);
@@ -453,6 +526,20 @@ fn clamp_cursor(state: &mut AppState) {
 }
 
 fn input(state: &mut AppState, key: InputKey) -> bool {
+    if let Some(p) = state.ui.picker.as_mut() {
+        if let Some(text) = p.editing.as_mut() {
+            match key {
+                InputKey::Char(c) if !c.is_control() => text.push(c),
+                InputKey::Char(_) => return false,
+                InputKey::Backspace => {
+                    text.pop();
+                }
+                InputKey::Enter => p.filter = p.editing.take().unwrap_or_default(),
+                InputKey::Esc => p.editing = None,
+            }
+            return true;
+        }
+    }
     let Some(text) = state.ui.log.editing.as_mut() else {
         return false;
     };
@@ -472,6 +559,10 @@ fn input(state: &mut AppState, key: InputKey) -> bool {
 }
 
 fn command(state: &mut AppState, c: Command) -> bool {
+    // The picker is modal: it takes every key but quit and help (help shows over it).
+    if state.ui.picker.is_some() && !state.ui.help && !matches!(c, Command::Quit | Command::Help) {
+        return picker_command(state, c);
+    }
     let ui = &mut state.ui;
     match c {
         Command::Quit => state.quit = true,
@@ -526,6 +617,13 @@ fn command(state: &mut AppState, c: Command) -> bool {
                 ui.log.anchor = state.model.logs.iter().next_back().map(|e| e.seq);
             }
         }
+        Command::Pick => {
+            // Only panes that list resources have something to pick.
+            if !ui.focus.has_resources() {
+                return false;
+            }
+            ui.picker = Some(Picker::new(ui.focus));
+        }
         Command::Select => return select(state),
         Command::StepDone => return mark(state, StepMark::Done),
         Command::StepSkip => return mark(state, StepMark::Skipped),
@@ -557,6 +655,113 @@ fn command(state: &mut AppState, c: Command) -> bool {
 
 /// Lines one page moves.
 const PAGE: usize = 10;
+
+/// A command while the picker is open: move, toggle a pin, filter, unpin all, close.
+fn picker_command(state: &mut AppState, c: Command) -> bool {
+    let Some(p) = state.ui.picker.as_mut() else {
+        return false;
+    };
+    match c {
+        Command::Back | Command::Pick => {
+            if c == Command::Back && p.editing.is_some() {
+                p.editing = None;
+            } else {
+                state.ui.picker = None;
+            }
+            true
+        }
+        Command::FilterLog => {
+            p.editing = Some(p.filter.clone());
+            true
+        }
+        Command::Select => {
+            let pane = p.pane;
+            let names = crate::ui::picker::visible_names(state);
+            let i = picker_index(state, &names);
+            let Some(name) = names.get(i).cloned() else {
+                return false;
+            };
+            let set = state.ui.pinned.entry(pane).or_default();
+            if !set.remove(&name) {
+                set.insert(name.clone());
+            }
+            if set.is_empty() {
+                state.ui.pinned.remove(&pane);
+            }
+            if let Some(p) = state.ui.picker.as_mut() {
+                p.cursor = Some(name);
+            }
+            true
+        }
+        Command::ClearFilter => {
+            let pane = p.pane;
+            state.ui.pinned.remove(&pane).is_some()
+        }
+        Command::Up
+        | Command::Down
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom => picker_move(state, c),
+        Command::Zoom | Command::Range1h | Command::Range3h | Command::Range24h => {
+            // Views of the pane under the picker still change.
+            let saved = state.ui.picker.take();
+            let changed = command(state, c);
+            state.ui.picker = saved;
+            changed
+        }
+        _ => false,
+    }
+}
+
+/// The index of the picker's cursor among the listed names (0 when its resource is gone).
+fn picker_index(state: &AppState, names: &[String]) -> usize {
+    state
+        .ui
+        .picker
+        .as_ref()
+        .and_then(|p| p.cursor.as_ref())
+        .and_then(|c| names.iter().position(|n| n == c))
+        .unwrap_or(0)
+}
+
+fn picker_move(state: &mut AppState, c: Command) -> bool {
+    let names = crate::ui::picker::visible_names(state);
+    let n = names.len();
+    if n == 0 {
+        return false;
+    }
+    let cur = picker_index(state, &names);
+    let next = match c {
+        Command::Up => cur.saturating_sub(1),
+        Command::Down => (cur + 1).min(n - 1),
+        Command::PageUp => cur.saturating_sub(PAGE),
+        Command::PageDown => (cur + PAGE).min(n - 1),
+        Command::Top => 0,
+        _ => n - 1,
+    };
+    let Some(p) = state.ui.picker.as_mut() else {
+        return false;
+    };
+    let before = p.cursor.clone();
+    p.cursor = Some(names[next].clone());
+    before != p.cursor
+}
+
+/// A click on a picker row moves the cursor there; clicks elsewhere are ignored (it is modal).
+fn picker_click(state: &mut AppState, area: ratatui::layout::Rect, x: u16, y: u16) -> bool {
+    let names = crate::ui::picker::visible_names(state);
+    let cur = picker_index(state, &names);
+    let Some(i) = crate::ui::picker::row_at(area, state, names.len(), cur, x, y) else {
+        return false;
+    };
+    let Some(p) = state.ui.picker.as_mut() else {
+        return false;
+    };
+    let before = p.cursor.clone();
+    p.cursor = names.get(i).cloned();
+    before != p.cursor
+}
 
 fn move_in(state: &mut AppState, pane: PaneId, c: Command, lines: usize) -> bool {
     match pane {

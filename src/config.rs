@@ -1,9 +1,10 @@
-//! The service profile as data: which series to judge and how, and which alarms to evaluate.
+//! The service profile as data: which series to judge and how, which alarms to evaluate, how
+//! CloudWatch alarms are treated, and how the AWS source reads the account for the service.
 //!
-//! The schema is documented at the top of `profiles/demo.toml`, the profile of the built-in
-//! demo service. A profile file is complete on its own: a user profile (given on the command
-//! line, or `<config dir>/opsdeck/profile.toml`) replaces the built-in one as a whole; nothing
-//! is merged. Every problem is refused with the file, the 1-based line and what was expected.
+//! The schema is documented in `profiles/README.md`. A profile file is complete on its own: a
+//! user profile (given on the command line, or `<config dir>/opsdeck/profile.toml`) replaces
+//! the built-in one as a whole; nothing is merged. Every problem is refused with the file, the
+//! 1-based line and what was expected.
 
 use std::fmt;
 use std::ops::Range;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use crate::model::alarm::{AlarmDef, Severity};
+use crate::model::alarm::{AlarmDef, CloudAlarmRule, Severity};
 use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::{Comparison, Missing, Threshold};
@@ -26,8 +27,43 @@ pub const DEFAULT_SURGE_FACTOR: f64 = 3.0;
 /// Default for `drop_factor`: the ops guide calls 1/3 of normal traffic a possible outage.
 pub const DEFAULT_DROP_FACTOR: f64 = 1.0 / 3.0;
 
-const TOP_KEYS: &[&str] = &["service", "threshold", "alarm"];
-const SERVICE_KEYS: &[&str] = &["name", "surge_factor", "drop_factor"];
+const AWS_TOML: &str = include_str!("../profiles/aws.toml");
+
+const TOP_KEYS: &[&str] = &[
+    "service",
+    "threshold",
+    "alarm",
+    "aws",
+    "metric",
+    "cloudwatch_alarm",
+];
+const SERVICE_KEYS: &[&str] = &["name", "surge_factor", "drop_factor", "runbooks"];
+const AWS_KEYS: &[&str] = &[
+    "refresh",
+    "alarm_refresh",
+    "inventory_refresh",
+    "functions",
+    "apis",
+    "db_clusters",
+    "tables",
+    "alarm_prefixes",
+    "log_groups",
+    "no_function_logs",
+    "max_connections",
+];
+const METRIC_KEYS: &[&str] = &[
+    "series",
+    "namespace",
+    "name",
+    "dimensions",
+    "stat",
+    "scale",
+    "percent_of",
+    "unit",
+];
+const CLOUDWATCH_ALARM_KEYS: &[&str] = &["name", "severity", "runbook", "log_filter"];
+/// CloudWatch allows at most this many dimensions per metric.
+const MAX_DIMENSIONS: usize = 30;
 const THRESHOLD_KEYS: &[&str] = &[
     "series",
     "warn",
@@ -79,6 +115,96 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// Minimum metrics refresh: CloudWatch bills every refresh, and 1-minute metrics change once
+/// a minute.
+pub const MIN_REFRESH: Ts = 10;
+
+/// A CloudWatch metric the profile names explicitly (e.g. a custom namespace), feeding one
+/// series. It replaces what discovery would put in that series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomMetric {
+    /// The series it feeds: a known key (`requests/count`, `latency/p95`, ...) or
+    /// `custom/<name>` (usable by alarms and thresholds).
+    pub series: String,
+    pub namespace: String,
+    pub name: String,
+    /// (name, value) pairs, in file order.
+    pub dimensions: Vec<(String, String)>,
+    /// `Sum`, `Average`, `Maximum`, `Minimum`, `SampleCount` or `pNN` / `pNN.N`.
+    pub stat: String,
+    /// Values are multiplied by this (e.g. 1000 for seconds to ms). Default 1.
+    pub scale: f64,
+    /// When set, the series is 100 x this metric / the named series' metric (an error rate
+    /// computed in opsdeck, never with metric math).
+    pub percent_of: Option<String>,
+    /// Shown after values.
+    pub unit: Option<String>,
+}
+
+/// How the AWS source reads the account for this service. Every list filter is "all" when
+/// empty; entries are exact names or prefixes ending in `*`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AwsSettings {
+    /// Metrics refresh in seconds (default 60, at least [`MIN_REFRESH`]).
+    pub refresh: Ts,
+    /// DescribeAlarms every this many seconds (default 60, 30..=300).
+    pub alarm_refresh: Ts,
+    /// Inventory (List*/Describe*) every this many seconds (default 300, at least 60).
+    pub inventory_refresh: Ts,
+    pub functions: Vec<String>,
+    pub apis: Vec<String>,
+    pub db_clusters: Vec<String>,
+    pub tables: Vec<String>,
+    /// Only CloudWatch alarms whose names start with one of these (all when empty).
+    pub alarm_prefixes: Vec<String>,
+    /// Log groups tailed besides the functions' `/aws/lambda/NAME`.
+    pub log_groups: Vec<String>,
+    /// Do not tail the functions' own log groups, only `log_groups`.
+    pub no_function_logs: bool,
+    /// max_connections per DB instance or cluster identifier (a cluster's value applies to
+    /// each of its instances); otherwise the default for the instance class.
+    pub max_connections: std::collections::BTreeMap<String, u32>,
+    pub metrics: Vec<CustomMetric>,
+}
+
+impl Default for AwsSettings {
+    fn default() -> Self {
+        Self {
+            refresh: 60,
+            alarm_refresh: 60,
+            inventory_refresh: 300,
+            functions: Vec::new(),
+            apis: Vec::new(),
+            db_clusters: Vec::new(),
+            tables: Vec::new(),
+            alarm_prefixes: Vec::new(),
+            log_groups: Vec::new(),
+            no_function_logs: false,
+            max_connections: Default::default(),
+            metrics: Vec::new(),
+        }
+    }
+}
+
+/// Does a name pass a filter list (empty = everything; `prefix*` or exact)?
+pub fn name_selected(filters: &[String], name: &str) -> bool {
+    filters.is_empty()
+        || filters.iter().any(|f| match f.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => f == name,
+        })
+}
+
+/// A whole service profile: what the model judges and how the AWS source reads the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Service {
+    pub profile: Profile,
+    pub aws: AwsSettings,
+    /// Runbook files or directories the profile names (relative paths resolved against the
+    /// profile's directory).
+    pub runbooks: Vec<PathBuf>,
+}
+
 /// The exact series keys a profile may name.
 pub fn known_series() -> Vec<&'static str> {
     vec![
@@ -116,7 +242,10 @@ fn series_help() -> String {
             .iter()
             .map(|(f, what)| format!("{f}<{what}>")),
     );
-    format!("known series: {}", all.join(", "))
+    format!(
+        "known series: {}; or custom/<name> fed by a [[metric]]",
+        all.join(", ")
+    )
 }
 
 /// Is `key` a series opsdeck knows (exactly, or a family with a resource name)?
@@ -138,8 +267,20 @@ fn is_known_pattern(prefix: &str) -> bool {
 
 /// The built-in demo service's profile (`profiles/demo.toml`).
 pub fn builtin_demo_profile() -> Profile {
-    parse_profile(DEMO_TOML, "builtin:demo")
+    builtin_demo_service().profile
+}
+
+/// The built-in demo service (`profiles/demo.toml`).
+pub fn builtin_demo_service() -> Service {
+    parse_service(DEMO_TOML, "builtin:demo")
         .unwrap_or_else(|e| panic!("the shipped profiles/demo.toml is broken: {e}"))
+}
+
+/// The zero-config profile for watching an AWS account without a profile
+/// (`profiles/aws.toml`): generic thresholds and alarms that name no resource.
+pub fn builtin_aws_service() -> Service {
+    parse_service(AWS_TOML, "builtin:aws")
+        .unwrap_or_else(|e| panic!("the shipped profiles/aws.toml is broken: {e}"))
 }
 
 /// `<config dir>/opsdeck/profile.toml` (whether or not it exists); `None` without a config
@@ -150,28 +291,57 @@ pub fn default_user_file() -> Option<PathBuf> {
 
 /// Read a profile file.
 pub fn load_profile(path: &Path) -> Result<Profile, ConfigError> {
+    load_service_file(path).map(|s| s.profile)
+}
+
+/// Read a service profile file; relative `runbooks` paths are resolved against the file's
+/// directory.
+pub fn load_service_file(path: &Path) -> Result<Service, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         origin: path.display().to_string(),
         line: None,
         message: format!("cannot read: {e}"),
     })?;
-    parse_profile(&text, &path.display().to_string())
+    let mut service = parse_service(&text, &path.display().to_string())?;
+    let dir = path.parent().unwrap_or(Path::new(""));
+    for r in &mut service.runbooks {
+        if r.is_relative() {
+            *r = dir.join(&*r);
+        }
+    }
+    Ok(service)
 }
 
 /// The profile opsdeck runs with: `profile_arg` when given; otherwise `user_file` when it
 /// exists; otherwise the built-in demo profile. A profile replaces the built-in one whole.
 pub fn load(profile_arg: Option<&Path>, user_file: Option<&Path>) -> Result<Profile, ConfigError> {
+    load_service(profile_arg, user_file).map(|s| s.profile)
+}
+
+/// The service opsdeck runs with, by the same precedence as [`load`]: `profile_arg` when
+/// given; otherwise `user_file` when it exists; otherwise the built-in demo service (a live
+/// AWS source without a profile uses [`builtin_aws_service`] instead).
+pub fn load_service(
+    profile_arg: Option<&Path>,
+    user_file: Option<&Path>,
+) -> Result<Service, ConfigError> {
     if let Some(path) = profile_arg {
-        return load_profile(path);
+        return load_service_file(path);
     }
     match user_file {
-        Some(path) if path.exists() => load_profile(path),
-        _ => Ok(builtin_demo_profile()),
+        Some(path) if path.exists() => load_service_file(path),
+        _ => Ok(builtin_demo_service()),
     }
 }
 
 /// Parse profile text; `origin` names it in errors.
 pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, ConfigError> {
+    parse_service(text, origin).map(|s| s.profile)
+}
+
+/// Parse a whole service profile; `origin` names it in errors. `runbooks` paths are kept as
+/// written (see [`load_service_file`]).
+pub fn parse_service(text: &str, origin: &str) -> Result<Service, ConfigError> {
     let doc = Doc { text, origin };
     let parsed = DeTable::parse(text).map_err(|e| ConfigError {
         origin: origin.to_string(),
@@ -215,20 +385,29 @@ pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, ConfigError> {
             ))
         }
     };
+    let runbooks = service
+        .string_list("runbooks", "paths of runbook files or directories")?
+        .into_iter()
+        .map(|(r, _)| PathBuf::from(r))
+        .collect();
+
+    // [[metric]] first: thresholds and alarms may name the `custom/` series they feed.
+    let metrics = custom_metrics(&doc, top.get("metric"))?;
+    let fed: Vec<&str> = metrics.iter().map(|m| m.series.as_str()).collect();
 
     let mut thresholds: Vec<(ThresholdRule, usize)> = Vec::new();
     for t in doc.array_of_tables(top.get("threshold"), "threshold")? {
         t.check_keys(THRESHOLD_KEYS)?;
-        let rule = threshold_rule(&t)?;
+        let rule = threshold_rule(&t, &fed)?;
         let line = t.line_of_key("series");
-        check_dead_rule(&doc, &thresholds, &rule, line)?;
+        check_dead_rule(&doc, &thresholds, &rule.series, line, "threshold")?;
         thresholds.push((rule, line));
     }
 
     let mut alarms: Vec<(AlarmDef, usize)> = Vec::new();
     for t in doc.array_of_tables(top.get("alarm"), "alarm")? {
         t.check_keys(ALARM_KEYS)?;
-        let def = alarm_def(&t)?;
+        let def = alarm_def(&t, &fed)?;
         let line = t.line_of_key("name");
         if let Some((_, first)) = alarms.iter().find(|(a, _)| a.name == def.name) {
             return Err(doc.err_at(
@@ -239,27 +418,73 @@ pub fn parse_profile(text: &str, origin: &str) -> Result<Profile, ConfigError> {
         alarms.push((def, line));
     }
 
-    Ok(Profile {
-        name,
-        thresholds: thresholds.into_iter().map(|(r, _)| r).collect(),
-        alarms: alarms.into_iter().map(|(a, _)| a).collect(),
-        surge_factor,
-        drop_factor,
+    let mut cloud_alarms: Vec<(CloudAlarmRule, usize)> = Vec::new();
+    for t in doc.array_of_tables(top.get("cloudwatch_alarm"), "cloudwatch_alarm")? {
+        t.check_keys(CLOUDWATCH_ALARM_KEYS)?;
+        let rule = cloud_alarm_rule(&t)?;
+        let line = t.line_of_key("name");
+        check_dead_rule(
+            &doc,
+            &cloud_alarms,
+            &rule.pattern,
+            line,
+            "[[cloudwatch_alarm]]",
+        )?;
+        cloud_alarms.push((rule, line));
+    }
+
+    let mut aws = match top.get("aws") {
+        None => AwsSettings::default(),
+        Some(v) => aws_settings(&doc.table(v, "[aws]", "aws")?)?,
+    };
+    aws.metrics = metrics;
+
+    Ok(Service {
+        profile: Profile {
+            name,
+            thresholds: thresholds.into_iter().map(|(r, _)| r).collect(),
+            alarms: alarms.into_iter().map(|(a, _)| a).collect(),
+            surge_factor,
+            drop_factor,
+            cloud_alarms: cloud_alarms.into_iter().map(|(r, _)| r).collect(),
+        },
+        aws,
+        runbooks,
     })
 }
 
-/// A rule that an earlier rule already covers would never apply: thresholds are looked up
-/// first match wins.
-fn check_dead_rule(
+/// Something matched by exact name or by a `prefix*` pattern (threshold series, CloudWatch
+/// alarm names).
+trait Pattern {
+    fn pattern(&self) -> &str;
+}
+
+impl Pattern for ThresholdRule {
+    fn pattern(&self) -> &str {
+        &self.series
+    }
+}
+
+impl Pattern for CloudAlarmRule {
+    fn pattern(&self) -> &str {
+        &self.pattern
+    }
+}
+
+/// A rule that an earlier rule already covers would never apply: rules are looked up first
+/// match wins.
+fn check_dead_rule<R: Pattern>(
     doc: &Doc,
-    earlier: &[(ThresholdRule, usize)],
-    rule: &ThresholdRule,
+    earlier: &[(R, usize)],
+    pattern: &str,
     line: usize,
+    what: &str,
 ) -> Result<(), ConfigError> {
     for (prev, prev_line) in earlier {
-        let covered = match (prev.series.strip_suffix('*'), rule.series.strip_suffix('*')) {
-            (None, None) => prev.series == rule.series,
-            (Some(p), None) => rule.series.starts_with(p),
+        let prev = prev.pattern();
+        let covered = match (prev.strip_suffix('*'), pattern.strip_suffix('*')) {
+            (None, None) => prev == pattern,
+            (Some(p), None) => pattern.starts_with(p),
             (Some(p), Some(q)) => q.starts_with(p),
             (None, Some(_)) => false,
         };
@@ -267,8 +492,7 @@ fn check_dead_rule(
             return Err(doc.err_at(
                 Some(line),
                 format!(
-                    "the threshold for `{}` never applies: `{}` on line {prev_line} already matches it (the first matching rule wins; put the more specific one first)",
-                    rule.series, prev.series
+                    "the {what} for `{pattern}` never applies: `{prev}` on line {prev_line} already matches it (the first matching rule wins; put the more specific one first)"
                 ),
             ));
         }
@@ -276,26 +500,335 @@ fn check_dead_rule(
     Ok(())
 }
 
-fn threshold_rule(t: &Tbl) -> Result<ThresholdRule, ConfigError> {
-    let (series, series_span) = t.required_string_spanned("series")?;
+/// `custom/<name>`: a series only a [[metric]] feeds.
+fn is_custom_key(key: &str) -> bool {
+    key.strip_prefix("custom/").is_some_and(|n| {
+        !n.is_empty()
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    })
+}
+
+/// Check a series key a [[threshold]] (patterns allowed) or an [[alarm]] (exact only) names;
+/// `fed` are the series the file's [[metric]]s feed.
+fn check_series(
+    t: &Tbl,
+    series: &str,
+    span: Range<usize>,
+    fed: &[&str],
+    exact_only: Option<&str>,
+) -> Result<(), ConfigError> {
+    let doc = t.doc;
+    let unfed_custom = |key: &str| {
+        format!(
+            "`{key}` is not fed by any [[metric]] in this file: a `custom/` series needs a [[metric]] with `series = \"{key}\"`{}",
+            if fed.is_empty() {
+                String::new()
+            } else {
+                format!(" (fed here: {})", fed.join(", "))
+            }
+        )
+    };
     match series.strip_suffix('*') {
-        Some(prefix) if !is_known_pattern(prefix) => {
-            return Err(t.doc.err(
-                series_span,
-                format!("the pattern `{series}` matches no known series; {}", series_help()),
-            ))
+        Some(_) if exact_only.is_some() => Err(doc.err(
+            span,
+            format!(
+                "alarm `{}`: `{series}` is a pattern; an alarm watches one exact series; {}",
+                exact_only.unwrap_or_default(),
+                series_help()
+            ),
+        )),
+        Some(prefix) => {
+            if is_known_pattern(prefix) || fed.iter().any(|f| f.starts_with(prefix)) {
+                Ok(())
+            } else if prefix.starts_with("custom/") || "custom/".starts_with(prefix) {
+                Err(doc.err(span, unfed_custom(series)))
+            } else {
+                Err(doc.err(
+                    span,
+                    format!("the pattern `{series}` matches no known series; {}", series_help()),
+                ))
+            }
         }
-        None if !is_known_series(&series) => {
-            return Err(t.doc.err(
-                series_span,
-                format!(
+        None if is_known_series(series) || fed.contains(&series) => Ok(()),
+        None if series.starts_with("custom/") => Err(doc.err(span, unfed_custom(series))),
+        None => Err(doc.err(
+            span,
+            match exact_only {
+                Some(name) => format!(
+                    "alarm `{name}`: unknown series `{series}` (an alarm watches one exact series); {}",
+                    series_help()
+                ),
+                None => format!(
                     "unknown series `{series}`; {}; or a prefix ending in `*` (e.g. `aurora/connections/*`)",
                     series_help()
                 ),
-            ))
-        }
-        _ => {}
+            },
+        )),
     }
+}
+
+/// A CloudWatch statistic in its canonical spelling: `Sum`, `Average`, `Maximum`, `Minimum`,
+/// `SampleCount`, or a percentile `pNN` / `pNN.N` / `pNN.NN` (above 0, at most 100).
+fn canonical_stat(s: &str) -> Option<String> {
+    for named in ["Sum", "Average", "Maximum", "Minimum", "SampleCount"] {
+        if s.eq_ignore_ascii_case(named) {
+            return Some(named.to_string());
+        }
+    }
+    let n = s.strip_prefix(['p', 'P'])?;
+    let (int, frac) = n.split_once('.').unwrap_or((n, ""));
+    let digits = |d: &str| d.chars().all(|c| c.is_ascii_digit());
+    if int.is_empty() || int.len() > 3 || !digits(int) || !digits(frac) || frac.len() > 2 {
+        return None;
+    }
+    if n.contains('.') && frac.is_empty() {
+        return None;
+    }
+    let value: f64 = n.parse().ok()?;
+    if value <= 0.0 || value > 100.0 {
+        return None;
+    }
+    let frac = frac.trim_end_matches('0');
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    Some(if frac.is_empty() {
+        format!("p{int}")
+    } else {
+        format!("p{int}.{frac}")
+    })
+}
+
+/// The [[metric]] tables: validated, with `percent_of` checked against the others.
+fn custom_metrics(
+    doc: &Doc,
+    v: Option<&Spanned<DeValue>>,
+) -> Result<Vec<CustomMetric>, ConfigError> {
+    // (metric, line of `series`, span of `percent_of`, span of `scale`)
+    type Read = (
+        CustomMetric,
+        usize,
+        Option<Range<usize>>,
+        Option<Range<usize>>,
+    );
+    let mut read: Vec<Read> = Vec::new();
+    for t in doc.array_of_tables(v, "metric")? {
+        t.check_keys(METRIC_KEYS)?;
+        let (series, span) = t.required_string_spanned("series")?;
+        if series.contains('*') {
+            return Err(doc.err(
+                span,
+                format!("expected `series` to be one exact series key (a [[metric]] feeds one series), found the pattern `{series}`"),
+            ));
+        }
+        if !is_known_series(&series) && !is_custom_key(&series) {
+            return Err(doc.err(
+                span,
+                format!(
+                    "unknown series `{series}`; {}; or `custom/<name>` (letters, digits, `-`, `_`, `.`) for a series of your own",
+                    series_help()
+                ),
+            ));
+        }
+        let line = t.line_of_key("series");
+        if let Some((_, first, _, _)) = read.iter().find(|(m, ..)| m.series == series) {
+            return Err(doc.err_at(
+                Some(line),
+                format!("`{series}` is already fed by the [[metric]] on line {first}: each series is fed by one metric"),
+            ));
+        }
+        let namespace = t.required_string("namespace")?;
+        let name = t.required_string("name")?;
+        let dimensions = t.dimensions()?;
+        let (stat, stat_span) = t.required_string_spanned("stat")?;
+        let stat = canonical_stat(&stat).ok_or_else(|| {
+            doc.err(
+                stat_span,
+                format!("expected `stat` to be one of Sum, Average, Maximum, Minimum, SampleCount or a percentile pNN / pNN.N (e.g. p95, p99.9), found `{stat}`"),
+            )
+        })?;
+        let (scale, scale_span) = match t.number("scale")? {
+            None => (1.0, None),
+            Some((s, span)) if s > 0.0 => (s, Some(span)),
+            Some((s, span)) => {
+                return Err(doc.err(
+                    span,
+                    format!("expected `scale` to be a number above 0 (e.g. 1000 for seconds to ms), found {s}"),
+                ))
+            }
+        };
+        let percent_of = t.string("percent_of")?;
+        let unit = t.string("unit")?.map(|(u, _)| u).filter(|u| !u.is_empty());
+        read.push((
+            CustomMetric {
+                series,
+                namespace,
+                name,
+                dimensions,
+                stat,
+                scale,
+                percent_of: percent_of.as_ref().map(|(p, _)| p.clone()),
+                unit,
+            },
+            line,
+            percent_of.map(|(_, s)| s),
+            scale_span,
+        ));
+    }
+    for (m, _, percent_span, scale_span) in &read {
+        let (Some(of), Some(span)) = (&m.percent_of, percent_span) else {
+            continue;
+        };
+        let plain: Vec<&str> = read
+            .iter()
+            .filter(|(o, ..)| o.series != m.series && o.percent_of.is_none())
+            .map(|(o, ..)| o.series.as_str())
+            .collect();
+        let expected = if plain.is_empty() {
+            "expected `percent_of` to name the series another [[metric]] in this file feeds (there is none)".to_string()
+        } else {
+            format!(
+                "expected `percent_of` to name the series another [[metric]] in this file feeds ({})",
+                plain.join(", ")
+            )
+        };
+        match read.iter().find(|(o, ..)| &o.series == of) {
+            _ if of == &m.series => {
+                return Err(doc.err(
+                    span.clone(),
+                    format!("{expected}, found `{of}`: a series cannot be a percentage of itself"),
+                ))
+            }
+            None => return Err(doc.err(span.clone(), format!("{expected}, found `{of}`"))),
+            Some((o, ..)) if o.percent_of.is_some() => {
+                return Err(doc.err(
+                    span.clone(),
+                    format!("{expected}, found `{of}`, which is itself a percentage"),
+                ))
+            }
+            Some(_) => {}
+        }
+        if let Some(scale_span) = scale_span {
+            return Err(doc.err(
+                scale_span.clone(),
+                format!(
+                    "`scale` does not apply with `percent_of`: `{}` is 100 x this metric / `{of}`",
+                    m.series
+                ),
+            ));
+        }
+    }
+    Ok(read.into_iter().map(|(m, ..)| m).collect())
+}
+
+/// `[aws]`.
+fn aws_settings(t: &Tbl) -> Result<AwsSettings, ConfigError> {
+    t.check_keys(AWS_KEYS)?;
+    let doc = t.doc;
+    let mut aws = AwsSettings::default();
+    if let Some((secs, span)) = t.seconds("refresh")? {
+        if secs < MIN_REFRESH || secs % 10 != 0 {
+            return Err(doc.err(
+                span,
+                format!("expected `refresh` to be at least {MIN_REFRESH} s and a multiple of 10 s (e.g. \"60s\", \"5m\"), found {secs} s: CloudWatch bills every metric of every refresh and 1-minute metrics change once a minute, so a faster refresh only buys the same numbers again; refreshes are scheduled in 10-second steps"),
+            ));
+        }
+        aws.refresh = secs;
+    }
+    if let Some((secs, span)) = t.seconds("alarm_refresh")? {
+        if !(30..=300).contains(&secs) {
+            return Err(doc.err(
+                span,
+                format!("expected `alarm_refresh` to be from 30 s to 300 s (e.g. \"60s\"), found {secs} s: DescribeAlarms has a small per-account quota (about 9 calls a second, shared with every other tool), and alarms change state at most once a period"),
+            ));
+        }
+        aws.alarm_refresh = secs;
+    }
+    if let Some((secs, span)) = t.seconds("inventory_refresh")? {
+        if secs < 60 {
+            return Err(doc.err(
+                span,
+                format!("expected `inventory_refresh` to be at least 60 s (e.g. \"5m\"), found {secs} s: functions, clusters and tables change rarely, and the List/Describe calls share per-account quotas"),
+            ));
+        }
+        aws.inventory_refresh = secs;
+    }
+    let filters = |key: &str| -> Result<Vec<String>, ConfigError> {
+        let items = t.string_list(key, "names or prefixes ending in `*`")?;
+        for (item, span) in &items {
+            if item.trim_end_matches('*').contains('*') || item == "*" {
+                return Err(doc.err(
+                    span.clone(),
+                    format!("expected each entry of `{key}` to be a name or a prefix ending in `*` (e.g. \"profile-*\"), found `{item}`"),
+                ));
+            }
+        }
+        Ok(items.into_iter().map(|(s, _)| s).collect())
+    };
+    aws.functions = filters("functions")?;
+    aws.apis = filters("apis")?;
+    aws.db_clusters = filters("db_clusters")?;
+    aws.tables = filters("tables")?;
+    // Prefixes, with or without the `*`: stored without it (DescribeAlarms' AlarmNamePrefix).
+    aws.alarm_prefixes = filters("alarm_prefixes")?
+        .into_iter()
+        .map(|p| p.trim_end_matches('*').to_string())
+        .collect();
+    let groups = t.string_list("log_groups", "log group names")?;
+    for (g, span) in &groups {
+        if g.contains('*') || g.chars().any(char::is_whitespace) {
+            return Err(doc.err(
+                span.clone(),
+                format!("expected each entry of `log_groups` to be a log group name (e.g. \"/aws/lambda/profile-api\"; no `*`, no spaces), found `{g}`"),
+            ));
+        }
+    }
+    aws.log_groups = groups.into_iter().map(|(g, _)| g).collect();
+    aws.no_function_logs = t.boolean("no_function_logs")?.unwrap_or(false);
+    if let Some(v) = t.get("max_connections") {
+        let table = doc.table(v, "[aws.max_connections]", "max_connections")?;
+        for (key, value) in table.entries() {
+            let ok = match value.get_ref() {
+                DeValue::Integer(i) => parse_int(i)
+                    .filter(|n| *n > 0)
+                    .and_then(|n| u32::try_from(n).ok()),
+                _ => None,
+            };
+            match ok {
+                Some(n) => {
+                    aws.max_connections.insert(key, n);
+                }
+                None => {
+                    return Err(doc.err(
+                        value.span(),
+                        format!("expected `max_connections.{key}` to be a whole number above 0 (the DB instance's or cluster's max_connections), found {}", describe(value.get_ref())),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(aws)
+}
+
+fn cloud_alarm_rule(t: &Tbl) -> Result<CloudAlarmRule, ConfigError> {
+    let (pattern, span) = t.required_string_spanned("name")?;
+    if pattern.trim_end_matches('*').contains('*') || pattern == "*" {
+        return Err(t.doc.err(
+            span,
+            format!("expected `name` to be a CloudWatch alarm name or a prefix ending in `*` (e.g. \"ProfileAPI-*\"), found `{pattern}`"),
+        ));
+    }
+    Ok(CloudAlarmRule {
+        pattern,
+        severity: t.severity()?,
+        runbook: t.runbook()?,
+        log_filter: t.log_filter()?,
+    })
+}
+
+fn threshold_rule(t: &Tbl, fed: &[&str]) -> Result<ThresholdRule, ConfigError> {
+    let (series, series_span) = t.required_string_spanned("series")?;
+    check_series(t, &series, series_span, fed, None)?;
     let warn = t.number("warn")?;
     let crit = t.number("crit")?;
     let comparison = match t.string("comparison")? {
@@ -323,41 +856,17 @@ fn threshold_rule(t: &Tbl) -> Result<ThresholdRule, ConfigError> {
     Ok(ThresholdRule { series, threshold })
 }
 
-fn alarm_def(t: &Tbl) -> Result<AlarmDef, ConfigError> {
+fn alarm_def(t: &Tbl, fed: &[&str]) -> Result<AlarmDef, ConfigError> {
     let doc = t.doc;
     let name = t.required_string("name")?;
     let (series, series_span) = t.required_string_spanned("series")?;
-    if !is_known_series(&series) {
-        return Err(doc.err(
-            series_span,
-            format!(
-                "alarm `{name}`: unknown series `{series}` (an alarm watches one exact series); {}",
-                series_help()
-            ),
-        ));
-    }
-    let period: Ts = match t.get("period") {
+    check_series(t, &series, series_span, fed, Some(&name))?;
+    let period: Ts = match t.seconds("period")? {
         None => MINUTE,
-        Some(v) => {
-            let secs = match v.get_ref() {
-                DeValue::String(s) => {
-                    parse_duration(s).map_err(|e| doc.err(v.span(), format!("`period`: {e}")))?
-                }
-                DeValue::Integer(i) => parse_int(i)
-                    .ok_or_else(|| doc.err(v.span(), "`period` is out of range".into()))?,
-                other => {
-                    return Err(doc.err(
-                        v.span(),
-                        format!(
-                        "expected `period` to be a duration (\"5m\") or seconds (300), found {}",
-                        describe(other)
-                    ),
-                    ))
-                }
-            };
+        Some((secs, span)) => {
             if secs <= 0 || secs % MINUTE != 0 {
                 return Err(doc.err(
-                    v.span(),
+                    span,
                     format!("expected `period` to be a positive multiple of 60 seconds (60, \"5m\"), found {secs} s"),
                 ));
             }
@@ -406,42 +915,9 @@ fn alarm_def(t: &Tbl) -> Result<AlarmDef, ConfigError> {
         missing: t.missing()?,
     };
     t.validate(&threshold, Some(level_span))?;
-    let (sev, sev_span) = t.required_string_spanned("severity")?;
-    let severity = match sev.as_str() {
-        "Critical" | "critical" => Severity::Critical,
-        "High" | "high" => Severity::High,
-        "Medium" | "medium" => Severity::Medium,
-        "Low" | "low" => Severity::Low,
-        _ => {
-            return Err(doc.err(
-                sev_span,
-                format!(
-                    "expected `severity` to be one of {}, found `{sev}`",
-                    Severity::ALL
-                        .iter()
-                        .map(|s| s.word())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ))
-        }
-    };
-    let runbook = match t.string("runbook")? {
-        None => None,
-        Some((r, span)) => match r.split_once('#') {
-            Some((id, sec)) if !id.is_empty() && !sec.is_empty() && !sec.contains('#') => Some(r),
-            _ => {
-                return Err(doc.err(
-                    span,
-                    format!("expected `runbook` to be `runbook-id#section-id` (e.g. `profile-api#high-error-rate`), found `{r}`"),
-                ))
-            }
-        },
-    };
-    let log_filter = t
-        .string("log_filter")?
-        .map(|(s, _)| s)
-        .filter(|s| !s.is_empty());
+    let severity = t.severity()?;
+    let runbook = t.runbook()?;
+    let log_filter = t.log_filter()?;
     Ok(AlarmDef {
         name,
         description: t.string("description")?.map(|(s, _)| s).unwrap_or_default(),
@@ -524,10 +1000,11 @@ impl<'a> Doc<'a> {
         key: &'static str,
     ) -> Result<Vec<Tbl<'t, 'i>>, ConfigError> {
         let Some(v) = v else { return Ok(Vec::new()) };
-        let what = if key == "alarm" {
-            "[[alarm]]"
-        } else {
-            "[[threshold]]"
+        let what = match key {
+            "alarm" => "[[alarm]]",
+            "metric" => "[[metric]]",
+            "cloudwatch_alarm" => "[[cloudwatch_alarm]]",
+            _ => "[[threshold]]",
         };
         let DeValue::Array(items) = v.get_ref() else {
             return Err(self.err(
@@ -628,6 +1105,178 @@ impl<'a, 'i> Tbl<'a, 'i> {
                 .doc
                 .err(self.span.clone(), format!("{} needs `{key}`", self.what))),
         }
+    }
+
+    /// A duration: a string (`"90s"`, `"5m"`) or whole seconds.
+    fn seconds(&self, key: &str) -> Result<Option<(Ts, Range<usize>)>, ConfigError> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        let secs = match v.get_ref() {
+            DeValue::String(s) => {
+                parse_duration(s).map_err(|e| self.doc.err(v.span(), format!("`{key}`: {e}")))?
+            }
+            DeValue::Integer(i) => parse_int(i)
+                .ok_or_else(|| self.doc.err(v.span(), format!("`{key}` is out of range")))?,
+            other => {
+                return Err(self.doc.err(
+                    v.span(),
+                    format!(
+                        "expected `{key}` to be a duration (\"5m\") or seconds (300), found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+        Ok(Some((secs, v.span())))
+    }
+
+    /// An array of non-empty strings (absent is empty).
+    fn string_list(
+        &self,
+        key: &str,
+        what: &str,
+    ) -> Result<Vec<(String, Range<usize>)>, ConfigError> {
+        let Some(v) = self.get(key) else {
+            return Ok(Vec::new());
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            return Err(self.doc.err(
+                v.span(),
+                format!(
+                    "expected `{key}` to be a list of strings ({what}), e.g. [\"a\", \"b\"], found {}",
+                    describe(v.get_ref())
+                ),
+            ));
+        };
+        items
+            .iter()
+            .map(|item| match item.get_ref() {
+                DeValue::String(s) if !s.trim().is_empty() => Ok((s.to_string(), item.span())),
+                other => Err(self.doc.err(
+                    item.span(),
+                    format!(
+                        "expected each entry of `{key}` to be a non-empty string ({what}), found {}",
+                        describe(other)
+                    ),
+                )),
+            })
+            .collect()
+    }
+
+    fn boolean(&self, key: &str) -> Result<Option<bool>, ConfigError> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        match v.get_ref() {
+            DeValue::Boolean(b) => Ok(Some(*b)),
+            other => Err(self.doc.err(
+                v.span(),
+                format!(
+                    "expected `{key}` to be true or false, found {}",
+                    describe(other)
+                ),
+            )),
+        }
+    }
+
+    /// The table's keys and values, in file order.
+    fn entries(&self) -> Vec<(String, &'a Spanned<DeValue<'i>>)> {
+        let mut all: Vec<_> = self.table.iter().collect();
+        all.sort_by_key(|(k, _)| k.span().start);
+        all.into_iter()
+            .map(|(k, v)| (k.get_ref().to_string(), v))
+            .collect()
+    }
+
+    /// `dimensions = { Name = "value", ... }` (absent is none), in file order.
+    fn dimensions(&self) -> Result<Vec<(String, String)>, ConfigError> {
+        let Some(v) = self.get("dimensions") else {
+            return Ok(Vec::new());
+        };
+        let table = match v.get_ref() {
+            DeValue::Table(_) => self.doc.table(v, "dimension name = value", "dimensions")?,
+            other => {
+                return Err(self.doc.err(
+                    v.span(),
+                    format!(
+                        "expected `dimensions` to be a table of strings, e.g. {{ FunctionName = \"profile-api\" }}, found {}",
+                        describe(other)
+                    ),
+                ))
+            }
+        };
+        let entries = table.entries();
+        if entries.len() > MAX_DIMENSIONS {
+            return Err(self.doc.err(
+                v.span(),
+                format!(
+                    "expected at most {MAX_DIMENSIONS} `dimensions` (CloudWatch's limit), found {}",
+                    entries.len()
+                ),
+            ));
+        }
+        entries
+            .into_iter()
+            .map(|(name, value)| match value.get_ref() {
+                DeValue::String(s) if !s.is_empty() && !name.is_empty() => {
+                    Ok((name, s.to_string()))
+                }
+                other => Err(self.doc.err(
+                    value.span(),
+                    format!(
+                        "expected dimension `{name}` to be a non-empty string, found {}",
+                        describe(other)
+                    ),
+                )),
+            })
+            .collect()
+    }
+
+    /// Required `severity`.
+    fn severity(&self) -> Result<Severity, ConfigError> {
+        let (sev, sev_span) = self.required_string_spanned("severity")?;
+        match sev.as_str() {
+            "Critical" | "critical" => Ok(Severity::Critical),
+            "High" | "high" => Ok(Severity::High),
+            "Medium" | "medium" => Ok(Severity::Medium),
+            "Low" | "low" => Ok(Severity::Low),
+            _ => Err(self.doc.err(
+                sev_span,
+                format!(
+                    "expected `severity` to be one of {}, found `{sev}`",
+                    Severity::ALL
+                        .iter()
+                        .map(|s| s.word())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// Optional `runbook = "runbook-id#section-id"`.
+    fn runbook(&self) -> Result<Option<String>, ConfigError> {
+        match self.string("runbook")? {
+            None => Ok(None),
+            Some((r, span)) => match r.split_once('#') {
+                Some((id, sec)) if !id.is_empty() && !sec.is_empty() && !sec.contains('#') => {
+                    Ok(Some(r))
+                }
+                _ => Err(self.doc.err(
+                    span,
+                    format!("expected `runbook` to be `runbook-id#section-id` (e.g. `profile-api#high-error-rate`), found `{r}`"),
+                )),
+            },
+        }
+    }
+
+    /// Optional `log_filter` (empty is none).
+    fn log_filter(&self) -> Result<Option<String>, ConfigError> {
+        Ok(self
+            .string("log_filter")?
+            .map(|(s, _)| s)
+            .filter(|s| !s.is_empty()))
     }
 
     fn required_string(&self, key: &str) -> Result<String, ConfigError> {
@@ -1273,5 +1922,586 @@ mod tests {
         );
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(default_user_file().is_none_or(|p| p.ends_with("opsdeck/profile.toml")));
+    }
+
+    // ---- service profiles: [aws], [[metric]], [[cloudwatch_alarm]], runbooks ----
+
+    fn service_err(text: &str) -> ConfigError {
+        match parse_service(text, "my-profile.toml") {
+            Ok(s) => panic!("expected an error, got {s:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn repo_file(rel: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+    }
+
+    /// Every `runbook-id#section` the profile names exists as `{#section}` in
+    /// runbooks/<runbook-id>.md.
+    fn assert_runbook_sections(s: &Service) {
+        let refs = s
+            .profile
+            .alarms
+            .iter()
+            .filter_map(|a| a.runbook.clone())
+            .chain(
+                s.profile
+                    .cloud_alarms
+                    .iter()
+                    .filter_map(|c| c.runbook.clone()),
+            );
+        for r in refs {
+            let (id, section) = r.split_once('#').unwrap();
+            let text = std::fs::read_to_string(repo_file(&format!("runbooks/{id}.md"))).unwrap();
+            assert!(text.contains(&format!("{{#{section}}}")), "{r}");
+        }
+    }
+
+    #[test]
+    fn every_shipped_profile_parses() {
+        let mut n = 0;
+        for entry in std::fs::read_dir(repo_file("profiles")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let s = load_service_file(&path).unwrap_or_else(|e| panic!("{e}"));
+                assert_runbook_sections(&s);
+                for a in &s.profile.alarms {
+                    assert!(!a.description.is_empty(), "{}: {}", path.display(), a.name);
+                }
+                n += 1;
+            }
+        }
+        assert!(n >= 4, "profiles/*.toml: {n}");
+        assert_eq!(builtin_demo_service().aws, AwsSettings::default());
+    }
+
+    #[test]
+    fn builtin_aws_profile_names_no_resource() {
+        let s = builtin_aws_service();
+        assert_eq!(s.profile.name, "aws");
+        assert_eq!(s.aws, AwsSettings::default());
+        assert!(s.runbooks.is_empty() && s.profile.cloud_alarms.is_empty());
+        assert!(!s.profile.alarms.is_empty());
+        for a in &s.profile.alarms {
+            assert!(known_series().contains(&a.series.as_str()), "{}", a.series);
+        }
+        for r in &s.profile.thresholds {
+            assert!(
+                known_series().contains(&r.series.as_str()) || r.series.ends_with("/*"),
+                "{}",
+                r.series
+            );
+            assert!(
+                !r.series.starts_with("aurora/connections"),
+                "by share of max"
+            );
+        }
+        for key in [keys::ERROR_RATE, keys::ERROR_5XX, keys::P95, keys::P99] {
+            assert!(s.profile.thresholds.iter().any(|r| r.matches(key)), "{key}");
+        }
+        for key in [keys::lambda_throttles("f"), keys::dynamo_throttles("t")] {
+            assert!(
+                s.profile.thresholds.iter().any(|r| r.matches(&key)),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn profile_api_example() {
+        let s = load_service_file(&repo_file("profiles/profile-api.toml")).unwrap();
+        let p = &s.profile;
+        assert_eq!(p.name, "profile-api");
+        let names: Vec<_> = p.alarms.iter().map(|a| a.name.as_str()).collect();
+        let four = [
+            "ProfileAPI-HighErrorRate",
+            "ProfileAPI-HighLatency",
+            "ProfileLambda-Errors",
+            "ProfileDB-HighConnections",
+        ];
+        assert_eq!(names, four);
+        let cloud: Vec<_> = p.cloud_alarms.iter().map(|c| c.pattern.as_str()).collect();
+        assert_eq!(cloud, four);
+        for (a, c) in p.alarms.iter().zip(&p.cloud_alarms) {
+            assert_eq!(
+                (a.severity, &a.runbook),
+                (c.severity, &c.runbook),
+                "{}",
+                a.name
+            );
+            assert_eq!(a.log_filter, c.log_filter, "{}", a.name);
+            assert_eq!(a.period, 300, "{}: the guide's 5-minute periods", a.name);
+        }
+        let e = alarm(p, "ProfileAPI-HighErrorRate");
+        assert_eq!(
+            (
+                e.series.as_str(),
+                e.threshold.crit,
+                e.threshold.datapoints,
+                e.threshold.periods
+            ),
+            (keys::ERROR_RATE, Some(5.0), 2, 2)
+        );
+        assert_eq!(e.severity, Severity::High);
+        assert_eq!(
+            alarm(p, "ProfileAPI-HighLatency").severity,
+            Severity::Medium
+        );
+        assert_eq!(alarm(p, "ProfileLambda-Errors").stat, Stat::Sum);
+        assert_eq!(
+            alarm(p, "ProfileDB-HighConnections").threshold.crit,
+            Some(80.0)
+        );
+
+        let aws = &s.aws;
+        assert_eq!(
+            (aws.refresh, aws.alarm_refresh, aws.inventory_refresh),
+            (60, 60, 300)
+        );
+        assert_eq!(aws.functions, ["profile-api"]);
+        assert_eq!(aws.db_clusters, ["profile-db"]);
+        assert_eq!(aws.max_connections.get("profile-db"), Some(&100));
+        assert_eq!(
+            aws.alarm_prefixes,
+            ["ProfileAPI-", "ProfileLambda-", "ProfileDB-"]
+        );
+        let fed: Vec<(&str, &str, &str)> = aws
+            .metrics
+            .iter()
+            .map(|m| (m.series.as_str(), m.name.as_str(), m.stat.as_str()))
+            .collect();
+        assert_eq!(
+            fed,
+            [
+                (keys::REQUESTS, "ProfileAPIRequests", "Sum"),
+                (keys::ERROR_RATE, "ProfileAPIErrors", "Sum"),
+                (keys::P50, "ProfileAPILatency", "p50"),
+                (keys::P95, "ProfileAPILatency", "p95"),
+                (keys::P99, "ProfileAPILatency", "p99"),
+            ]
+        );
+        for m in &aws.metrics {
+            assert_eq!(m.namespace, "ProfileAPI");
+            assert_eq!(
+                m.dimensions,
+                [("Service".to_string(), "profile-api".to_string())]
+            );
+            assert_eq!(m.scale, 1.0);
+        }
+        assert_eq!(aws.metrics[1].percent_of.as_deref(), Some(keys::REQUESTS));
+        assert_eq!(aws.metrics[1].unit.as_deref(), Some("%"));
+    }
+
+    #[test]
+    fn crypto_watch_example() {
+        let s = load_service_file(&repo_file("profiles/crypto-watch.toml")).unwrap();
+        let p = &s.profile;
+        let six = [
+            "LambdaErrorAlarm",
+            "ExternalApiErrorAlarm",
+            "DynamoDBThrottleAlarm",
+            "ApiGateway5xxAlarm",
+            "ApiLatencyP95Alarm",
+            "LambdaThrottleAlarm",
+        ];
+        let names: Vec<_> = p.alarms.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, six);
+        let cloud: Vec<_> = p.cloud_alarms.iter().map(|c| c.pattern.as_str()).collect();
+        assert_eq!(cloud, six);
+        let sev: Vec<_> = p.alarms.iter().map(|a| a.severity).collect();
+        use Severity::*;
+        assert_eq!(sev, [Critical, High, High, Critical, Medium, High]);
+        let ext = alarm(p, "ExternalApiErrorAlarm");
+        assert_eq!(ext.series, "custom/external-api-error-rate");
+        // Half or more failing: 50 % breaches, 49 % does not.
+        assert!(ext.threshold.breaches(50.0, 49.9) && !ext.threshold.breaches(49.0, 49.9));
+        let m = |series: &str| {
+            s.aws
+                .metrics
+                .iter()
+                .find(|m| m.series == series)
+                .unwrap_or_else(|| panic!("no [[metric]] for {series}"))
+        };
+        let rate = m("custom/external-api-error-rate");
+        assert_eq!(
+            (rate.namespace.as_str(), rate.name.as_str()),
+            ("Custom/CryptoWatch", "ExternalApiErrors")
+        );
+        assert_eq!(
+            rate.percent_of.as_deref(),
+            Some("custom/external-api-calls")
+        );
+        assert_eq!(m("custom/external-api-latency").stat, "p95");
+        assert_eq!(s.aws.tables, ["crypto-watch-*"]);
+        assert!(p
+            .thresholds
+            .iter()
+            .any(|r| r.matches("dynamo/throttles/crypto-watch-data")));
+    }
+
+    #[test]
+    fn aws_section_is_validated() {
+        let aws = |body: &str| format!("{SERVICE}[aws]\n{body}\n");
+        assert_err_service(
+            &aws("refresh = \"5s\""),
+            4,
+            &["`refresh` to be at least 10 s", "found 5 s", "bills"],
+        );
+        assert_err_service(&aws("refresh = 15"), 4, &["multiple of 10 s", "found 15 s"]);
+        assert_err_service(&aws("refresh = \"1x\""), 4, &["`refresh`", "unknown unit"]);
+        assert_err_service(
+            &aws("alarm_refresh = \"10s\""),
+            4,
+            &["`alarm_refresh` to be from 30 s to 300 s", "DescribeAlarms"],
+        );
+        assert_err_service(
+            &aws("inventory_refresh = \"30s\""),
+            4,
+            &["`inventory_refresh` to be at least 60 s"],
+        );
+        assert_err_service(
+            &aws("functions = \"profile-api\""),
+            4,
+            &["expected `functions` to be a list of strings"],
+        );
+        assert_err_service(
+            &aws("tables = [\"ok\",\n  \"a*b\"]"),
+            5,
+            &["each entry of `tables`", "prefix ending in `*`", "`a*b`"],
+        );
+        assert_err_service(&aws("apis = [3]"), 4, &["non-empty string", "integer 3"]);
+        assert_err_service(
+            &aws("log_groups = [\"/aws/lambda/*\"]"),
+            4,
+            &["`log_groups` to be a log group name"],
+        );
+        assert_err_service(
+            &aws("no_function_logs = \"yes\""),
+            4,
+            &["`no_function_logs` to be true or false"],
+        );
+        assert_err_service(
+            &aws("[aws.max_connections]\nprofile-db = 100\nprofile-db-writer = 0"),
+            6,
+            &["`max_connections.profile-db-writer` to be a whole number above 0"],
+        );
+        assert_err_service(
+            &aws("max_connections = 100"),
+            4,
+            &["expected `max_connections` to be a table"],
+        );
+        assert_err_service(
+            &aws("refersh = 60"),
+            4,
+            &["unknown key `refersh` in [aws]", "refresh, alarm_refresh"],
+        );
+        let s = parse_service(
+            &aws("refresh = \"2m\"\nalarm_refresh = 30\ninventory_refresh = \"10m\"\nfunctions = [\"a\", \"b-*\"]\nalarm_prefixes = [\"Prod-*\", \"Ops\"]\nlog_groups = [\"/custom/app\"]\nno_function_logs = true\nmax_connections = { db-1 = 90, db = 500 }"),
+            "x",
+        )
+        .unwrap();
+        let a = &s.aws;
+        assert_eq!(
+            (a.refresh, a.alarm_refresh, a.inventory_refresh),
+            (120, 30, 600)
+        );
+        assert_eq!(a.functions, ["a", "b-*"]);
+        assert_eq!(a.alarm_prefixes, ["Prod-", "Ops"]);
+        assert_eq!(a.log_groups, ["/custom/app"]);
+        assert!(a.no_function_logs);
+        assert_eq!(
+            a.max_connections
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect::<Vec<_>>(),
+            [("db", 500), ("db-1", 90)]
+        );
+        assert!(name_selected(&a.functions, "b-x") && !name_selected(&a.functions, "c"));
+        assert!(name_selected(&[], "anything"));
+    }
+
+    fn assert_err_service(text: &str, line: usize, wants: &[&str]) {
+        let e = service_err(text);
+        let msg = e.to_string();
+        assert_eq!(e.line, Some(line), "{msg}");
+        assert!(msg.contains("my-profile.toml"), "{msg}");
+        assert!(msg.contains(&format!("line {line}")), "{msg}");
+        for w in wants {
+            assert!(msg.contains(w), "`{w}` missing from: {msg}");
+        }
+    }
+
+    const METRIC: &str = "[[metric]]\nseries = \"requests/count\"\nnamespace = \"App\"\nname = \"Requests\"\nstat = \"Sum\"\n";
+
+    #[test]
+    fn metrics_are_validated() {
+        let one = |body: &str| format!("{SERVICE}[[metric]]\n{body}\n");
+        let base = "namespace = \"App\"\nname = \"M\"\nstat = \"Sum\"\n";
+        assert_err_service(
+            &one(&format!("series = \"errors/rat\"\n{base}")),
+            4,
+            &["unknown series `errors/rat`", "custom/<name>"],
+        );
+        assert_err_service(
+            &one(&format!("series = \"lambda/*\"\n{base}")),
+            4,
+            &["one exact series key", "pattern"],
+        );
+        assert_err_service(
+            &one(&format!("series = \"custom/a b\"\n{base}")),
+            4,
+            &["unknown series `custom/a b`"],
+        );
+        assert_err_service(
+            &one("series = \"custom/x\"\nname = \"M\"\nstat = \"Sum\""),
+            3,
+            &["[[metric]] needs `namespace`"],
+        );
+        assert_err_service(
+            &one("series = \"custom/x\"\nnamespace = \"App\"\nname = \"M\"\nstat = \"p95th\""),
+            7,
+            &[
+                "`stat` to be one of Sum, Average, Maximum, Minimum, SampleCount or a percentile",
+                "`p95th`",
+            ],
+        );
+        assert_err_service(
+            &one("series = \"custom/x\"\nnamespace = \"App\"\nname = \"M\"\nstat = \"p101\""),
+            7,
+            &["percentile"],
+        );
+        assert_err_service(
+            &one(&format!(
+                "series = \"custom/x\"\n{base}dimensions = {{ Service = 3 }}"
+            )),
+            8,
+            &["dimension `Service` to be a non-empty string", "integer 3"],
+        );
+        assert_err_service(
+            &one(&format!(
+                "series = \"custom/x\"\n{base}dimensions = \"Service=x\""
+            )),
+            8,
+            &["`dimensions` to be a table of strings"],
+        );
+        assert_err_service(
+            &one(&format!("series = \"custom/x\"\n{base}scale = 0")),
+            8,
+            &["`scale` to be a number above 0"],
+        );
+        assert_err_service(
+            &one(&format!("series = \"custom/x\"\n{base}period = 60")),
+            8,
+            &["unknown key `period` in [[metric]]", "percent_of"],
+        );
+        assert_err_service(
+            &format!("{SERVICE}{METRIC}\n{METRIC}"),
+            10,
+            &["`requests/count` is already fed by the [[metric]] on line 4"],
+        );
+        // percent_of must name another plain [[metric]]'s series.
+        let rate = |of: &str, extra: &str| {
+            format!("{SERVICE}{METRIC}[[metric]]\nseries = \"errors/rate\"\nnamespace = \"App\"\nname = \"Errors\"\nstat = \"Sum\"\npercent_of = \"{of}\"\n{extra}")
+        };
+        assert_err_service(
+            &rate("errors/4xx", ""),
+            13,
+            &["`percent_of` to name the series another [[metric]] in this file feeds (requests/count)", "found `errors/4xx`"],
+        );
+        assert_err_service(&rate("errors/rate", ""), 13, &["percentage of itself"]);
+        assert_err_service(
+            &rate("requests/count", "scale = 2\n"),
+            14,
+            &["`scale` does not apply with `percent_of`"],
+        );
+        let chained = format!("{}[[metric]]\nseries = \"custom/y\"\nnamespace = \"App\"\nname = \"Y\"\nstat = \"Sum\"\npercent_of = \"errors/rate\"\n", rate("requests/count", ""));
+        assert_err_service(
+            &chained,
+            19,
+            &["found `errors/rate`, which is itself a percentage"],
+        );
+
+        let s = parse_service(
+            &format!("{}[[metric]]\nseries = \"latency/p95\"\nnamespace = \"App\"\nname = \"Latency\"\nstat = \"P99.90\"\nscale = 1000\ndimensions = {{ B = \"2\", A = \"1\" }}\nunit = \"ms\"\n", rate("requests/count", "")),
+            "x",
+        )
+        .unwrap();
+        let m = &s.aws.metrics;
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].percent_of, None);
+        assert_eq!(m[1].percent_of.as_deref(), Some("requests/count"));
+        assert_eq!((m[2].stat.as_str(), m[2].scale), ("p99.9", 1000.0));
+        assert_eq!(
+            m[2].dimensions,
+            [
+                ("B".to_string(), "2".to_string()),
+                ("A".to_string(), "1".to_string())
+            ],
+            "file order"
+        );
+        assert_eq!(m[2].unit.as_deref(), Some("ms"));
+    }
+
+    #[test]
+    fn stats_are_canonical() {
+        for (given, canonical) in [
+            ("Sum", "Sum"),
+            ("average", "Average"),
+            ("SAMPLECOUNT", "SampleCount"),
+            ("p95", "p95"),
+            ("P99", "p99"),
+            ("p99.9", "p99.9"),
+            ("p99.90", "p99.9"),
+            ("p99.99", "p99.99"),
+            ("p100", "p100"),
+            ("p0.1", "p0.1"),
+            ("p050", "p50"),
+        ] {
+            assert_eq!(canonical_stat(given).as_deref(), Some(canonical), "{given}");
+        }
+        for bad in [
+            "p0", "p101", "p9.", "p.5", "p99.999", "pNN", "tm99", "", "p-1",
+        ] {
+            assert_eq!(canonical_stat(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn custom_series_need_a_metric() {
+        let feed = "[[metric]]\nseries = \"custom/queue-depth\"\nnamespace = \"App\"\nname = \"Depth\"\nstat = \"Maximum\"\n";
+        let th = "[[threshold]]\nseries = \"custom/queue-depth\"\ncrit = 100\n";
+        let al = "[[alarm]]\nname = \"Deep\"\nseries = \"custom/queue-depth\"\nabove = 100\nseverity = \"Low\"\n";
+        let p = parse_profile(&format!("{SERVICE}{feed}{th}{al}"), "x").unwrap();
+        assert_eq!(p.thresholds[0].series, "custom/queue-depth");
+        assert_eq!(p.alarms[0].series, "custom/queue-depth");
+        // A pattern over fed custom series is fine.
+        let p = parse_profile(
+            &format!("{SERVICE}{feed}[[threshold]]\nseries = \"custom/*\"\ncrit = 1\n"),
+            "x",
+        )
+        .unwrap();
+        assert!(p.thresholds[0].matches("custom/queue-depth"));
+        // Without the [[metric]]: refused, saying what is missing.
+        assert_err_service(
+            &format!("{SERVICE}{th}"),
+            4,
+            &[
+                "`custom/queue-depth` is not fed by any [[metric]]",
+                "series = \"custom/queue-depth\"",
+            ],
+        );
+        assert_err_service(
+            &format!("{SERVICE}{al}"),
+            5,
+            &["`custom/queue-depth` is not fed by any [[metric]]"],
+        );
+        assert_err_service(
+            &format!("{SERVICE}[[threshold]]\nseries = \"custom/*\"\ncrit = 1\n"),
+            4,
+            &["`custom/*` is not fed by any [[metric]]"],
+        );
+        assert_err_service(
+            &format!("{SERVICE}{feed}[[threshold]]\nseries = \"custom/other\"\ncrit = 1\n"),
+            9,
+            &["not fed", "(fed here: custom/queue-depth)"],
+        );
+    }
+
+    #[test]
+    fn cloudwatch_alarm_rules() {
+        let rule = |name: &str, extra: &str| {
+            format!("[[cloudwatch_alarm]]\nname = \"{name}\"\nseverity = \"High\"\n{extra}")
+        };
+        let s = parse_service(
+            &format!(
+                "{SERVICE}{}{}",
+                rule(
+                    "ProfileAPI-HighErrorRate",
+                    "runbook = \"profile-api#high-error-rate\"\nlog_filter = \"ERROR\"\n"
+                ),
+                rule("Profile*", "")
+            ),
+            "x",
+        )
+        .unwrap();
+        let c = &s.profile.cloud_alarms;
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].runbook.as_deref(), Some("profile-api#high-error-rate"));
+        assert_eq!(c[0].log_filter.as_deref(), Some("ERROR"));
+        assert!(c[1].matches("ProfileDB-HighConnections") && c[1].severity == Severity::High);
+        assert_err_service(
+            &format!("{SERVICE}{}", rule("Profile*DB", "")),
+            4,
+            &["`name` to be a CloudWatch alarm name or a prefix ending in `*`"],
+        );
+        assert_err_service(
+            &format!("{SERVICE}[[cloudwatch_alarm]]\nname = \"A\"\n"),
+            3,
+            &["[[cloudwatch_alarm]] needs `severity`"],
+        );
+        assert_err_service(
+            &format!("{SERVICE}{}", rule("A", "runbook = \"nowhere\"\n")),
+            6,
+            &["`runbook-id#section-id`"],
+        );
+        assert_err_service(
+            &format!("{SERVICE}{}", rule("A", "severity2 = \"x\"\n")),
+            6,
+            &[
+                "unknown key `severity2` in [[cloudwatch_alarm]]",
+                "name, severity, runbook, log_filter",
+            ],
+        );
+        assert_err_service(
+            &format!(
+                "{SERVICE}{}{}",
+                rule("Profile*", ""),
+                rule("ProfileAPI-X", "")
+            ),
+            7,
+            &[
+                "[[cloudwatch_alarm]] for `ProfileAPI-X` never applies",
+                "line 4",
+            ],
+        );
+        assert_err_service(
+            &format!("{SERVICE}[cloudwatch_alarm]\nname = \"A\"\n"),
+            3,
+            &["written `[[cloudwatch_alarm]]`"],
+        );
+    }
+
+    #[test]
+    fn runbooks_are_resolved_against_the_profile() {
+        let text = "[service]\nname = \"r\"\nrunbooks = [\"../runbooks/x.md\", \"/abs/dir\"]\n";
+        let s = parse_service(text, "x").unwrap();
+        assert_eq!(
+            s.runbooks,
+            [PathBuf::from("../runbooks/x.md"), PathBuf::from("/abs/dir")]
+        );
+        let dir =
+            std::env::temp_dir().join(format!("opsdeck-runbooks-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("svc.toml");
+        std::fs::write(&file, text).unwrap();
+        let s = load_service(Some(&file), None).unwrap();
+        assert_eq!(
+            s.runbooks,
+            [dir.join("../runbooks/x.md"), PathBuf::from("/abs/dir")]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_err_service(
+            "[service]\nname = \"r\"\nrunbooks = \"x.md\"\n",
+            3,
+            &["`runbooks` to be a list of strings"],
+        );
+        assert_err_service(
+            "[service]\nname = \"r\"\nrunbooks = [\"\"]\n",
+            3,
+            &["each entry of `runbooks` to be a non-empty string"],
+        );
+        // With nothing given, the built-in demo service.
+        assert_eq!(load_service(None, None).unwrap(), builtin_demo_service());
     }
 }

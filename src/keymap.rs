@@ -908,6 +908,7 @@ mod tests {
             ("space", Command::StepDone),
             ("s", Command::StepSkip),
             ("u", Command::StepUndo),
+            ("P", Command::Pick),
         ];
         for (key, command) in expect {
             assert_eq!(map.bindings.get(&k(key)), Some(command), "{key}");
@@ -935,6 +936,8 @@ mod tests {
             ("ctrl-d", Command::PageDown),
             ("g", Command::Top),
             ("G", Command::Bottom),
+            ("P", Command::Pick),
+            ("p", Command::PauseLog),
         ];
         for (key, command) in expect {
             assert_eq!(map.bindings.get(&k(key)), Some(command), "{key}");

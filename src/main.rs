@@ -48,12 +48,20 @@ struct Common {
     /// User keymap overrides (default: keymap.toml in the opsdeck config directory).
     #[arg(long, value_name = "FILE", global = true)]
     user_keymap: Option<PathBuf>,
-    /// Service profile (TOML): thresholds and alarms. Default: the built-in demo profile.
+    /// Service profile (TOML): metrics, thresholds, alarms, log groups; see profiles/.
+    /// Default: profile.toml in the opsdeck config directory, else a built-in one.
     #[arg(long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
-    /// Runbook file or directory of Markdown runbooks. Default: the built-in runbooks.
+    /// Runbook file or directory of Markdown runbooks. Default: the profile's, else the
+    /// built-in runbooks.
     #[arg(long, value_name = "PATH", global = true)]
     runbooks: Option<PathBuf>,
+    /// AWS: the named profile from ~/.aws/config (like the AWS CLI's --profile).
+    #[arg(long, value_name = "NAME", global = true)]
+    profile: Option<String>,
+    /// AWS: the region (like the AWS CLI's --region); default from the environment/profile.
+    #[arg(long, value_name = "REGION", global = true)]
+    region: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -64,10 +72,11 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct SnapshotArgs {
-    /// Demo scenario to render.
+    /// Demo scenario to render. Without it, the AWS account (see --profile, --region) is read
+    /// once and rendered.
     #[arg(long, value_name = "SCENARIO", num_args = 0..=1, default_missing_value = demo::DEFAULT_SCENARIO)]
     demo: Option<String>,
-    /// Point of the scenario to render, e.g. 8m, 1h30m.
+    /// With --demo: point of the scenario to render, e.g. 8m, 1h30m.
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     at: String,
     /// Terminal size.
@@ -81,6 +90,9 @@ struct SnapshotArgs {
     /// Write to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// AWS: how long to wait for the first reads before rendering what arrived.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    wait: String,
 }
 
 fn files(c: &Common) -> Files {
@@ -134,17 +146,44 @@ fn init_tracing(path: Option<PathBuf>) {
 }
 
 fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
-    let scenario = args.demo.ok_or_else(|| {
-        eyre!("snapshot needs a data source: --demo SCENARIO (see opsdeck --demo --list)")
-    })?;
-    let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
-    if at < 0 {
-        bail!("--at must not be negative");
-    }
     let (cols, rows) = snapshot::parse_size(&args.size).map_err(|e| eyre!("--size {e}"))?;
-    let (mut state, mut source, keymap) = session::demo(&scenario, common.seed, &files(common))?;
-    state.ui.size = (cols, rows);
-    session::advance(&mut state, &mut source, DemoSource::epoch() + at);
+    let (mut state, keymap) = match &args.demo {
+        Some(scenario) => {
+            let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
+            if at < 0 {
+                bail!("--at must not be negative");
+            }
+            let (mut state, mut source, keymap) =
+                session::demo(scenario, common.seed, &files(common))?;
+            state.ui.size = (cols, rows);
+            session::advance(&mut state, &mut source, DemoSource::epoch() + at);
+            (state, keymap)
+        }
+        None => {
+            let wait = parse_duration(&args.wait).map_err(|e| eyre!("--wait {e}"))?;
+            let rt = runtime()?;
+            rt.block_on(async {
+                let (mut state, mut source, keymap) = session::aws(
+                    common.profile.as_deref(),
+                    common.region.as_deref(),
+                    &files(common),
+                )
+                .await?;
+                state.ui.size = (cols, rows);
+                if !source
+                    .first_round(std::time::Duration::from_secs(wait.max(1) as u64))
+                    .await
+                {
+                    tracing::warn!(
+                        "snapshot: not every read finished within --wait {}",
+                        args.wait
+                    );
+                }
+                session::advance(&mut state, &mut source, Clock::wall().now());
+                Ok::<_, color_eyre::Report>((state, keymap))
+            })?
+        }
+    };
     if let Some(keys) = &args.press {
         for word in keys.split_whitespace() {
             let command = keymap
@@ -164,6 +203,45 @@ fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
     Ok(())
 }
 
+/// The runtime the console runs on: the UI loop and the AWS source's tasks.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// Restore runbook progress saved for this source (it survives restarts and crashes).
+fn restore_progress(state: &mut opsdeck::app::AppState) -> Result<Option<PathBuf>> {
+    let progress = opsdeck::progress::path_for(&state.source_label);
+    if let Some(path) = &progress {
+        opsdeck::progress::load(path)
+            .map_err(|e| eyre!("{e}"))?
+            .restore(state);
+    }
+    Ok(progress)
+}
+
+fn run_aws(cli: &Cli) -> Result<()> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let (mut state, source, keymap) = session::aws(
+            cli.common.profile.as_deref(),
+            cli.common.region.as_deref(),
+            &files(&cli.common),
+        )
+        .await?;
+        let progress = restore_progress(&mut state)?;
+        let opts = opsdeck::tui::RunOptions {
+            mouse: !cli.no_mouse,
+            progress,
+            ..Default::default()
+        };
+        opsdeck::tui::run(state, Box::new(source), Clock::wall(), keymap, opts).await?;
+        Ok(())
+    })
+}
+
 fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     if !(cli.speed > 0.0 && cli.speed <= 3600.0) {
         bail!(
@@ -174,21 +252,12 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     let (mut state, source, keymap) =
         session::demo(scenario, cli.common.seed, &files(&cli.common))?;
     let clock = Clock::simulated(DemoSource::epoch(), cli.speed);
-    // Runbook progress survives restarts and crashes: saved on every change, resumed here.
-    let progress = opsdeck::progress::path_for(&source.label());
-    if let Some(path) = &progress {
-        opsdeck::progress::load(path)
-            .map_err(|e| eyre!("{e}"))?
-            .restore(&mut state);
-    }
+    let progress = restore_progress(&mut state)?;
     if cli.speed != 1.0 {
         state.source_label = format!("{} ×{}", source.label(), cli.speed);
     }
     let source: Box<dyn Source> = Box::new(source);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    let rt = runtime()?;
     let opts = opsdeck::tui::RunOptions {
         mouse: !cli.no_mouse,
         progress,
@@ -216,10 +285,7 @@ fn real_main() -> Result<()> {
             DemoSource::new(s, cli.common.seed).map_err(|e| eyre!("{e}"))?;
             run_demo(&cli, s)
         }
-        None => bail!(
-            "watching a real AWS account is not built yet; run the built-in demo with `opsdeck --demo` \
-             (scenarios: `opsdeck --demo --list`)"
-        ),
+        None => run_aws(&cli),
     }
 }
 

@@ -92,7 +92,7 @@ pub fn key_action(state: &AppState, keymap: &Keymap, key: &KeyEvent) -> Option<A
     if key.kind == KeyEventKind::Release {
         return None;
     }
-    if state.ui.log.editing.is_some() {
+    if state.text_input_open() {
         let input = match key.code {
             KeyCode::Char(c)
                 if !key
@@ -125,6 +125,17 @@ fn event_action(state: &AppState, keymap: &Keymap, ev: Event) -> Option<Action> 
     }
 }
 
+/// Whether the log pane is on screen, and its applied filter (not the one being typed).
+fn log_interest(state: &AppState) -> (bool, crate::model::log::LogFilter) {
+    let (w, h) = state.ui.size;
+    let screen = crate::ui::layout::compute(ratatui::layout::Rect::new(0, 0, w, h), &state.ui);
+    let visible = screen
+        .panes
+        .iter()
+        .any(|(p, _)| *p == crate::app::PaneId::Logs);
+    (visible, state.ui.log.filter.clone())
+}
+
 /// Run the console until the operator quits.
 pub async fn run(
     mut state: AppState,
@@ -143,6 +154,8 @@ pub async fn run(
     app::update(&mut state, Action::Tick(now));
     term.draw(|f| crate::ui::draw(f, &state))?;
     let mut frames: u64 = 1;
+    let mut interest = log_interest(&state);
+    source.set_log_interest(interest.0, &interest.1);
     let mut saved_rev = state.progress_rev;
 
     // A closed terminal (SIGHUP) or a polite kill (SIGTERM) ends the session the same way `q`
@@ -200,6 +213,11 @@ pub async fn run(
                     dirty = true;
                 }
             }
+        }
+        let now_interest = log_interest(&state);
+        if now_interest != interest {
+            interest = now_interest;
+            source.set_log_interest(interest.0, &interest.1);
         }
         if dirty && !state.quit {
             term.draw(|f| crate::ui::draw(f, &state))?;

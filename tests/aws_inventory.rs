@@ -526,3 +526,43 @@ async fn one_service_denied_fails_alone_and_names_the_iam_action() {
         .any(|f| f.scope == SCOPE_RDS && f.message.contains("rds:DescribeDBClusters")));
     assert_eq!(model.inventory, merged);
 }
+
+/// The example profiles' [aws] settings applied to the seeded account's inventory.
+#[tokio::test]
+async fn profile_settings_narrow_the_seeded_inventory() {
+    let _ = seeded();
+    let clients = clients().await;
+    let discovered = inventory::fetch(&clients).await.inventory();
+    let load = |name: &str| {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("profiles")
+            .join(name);
+        opsdeck::config::load_service_file(&file).unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    let mut inv = discovered.clone();
+    inventory::apply_settings(&mut inv, &load("profile-api.toml").aws);
+    let fns: Vec<&str> = inv.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(fns, ["profile-api"]);
+    assert!(inv.tables.is_empty());
+    let dbs: Vec<(&str, u32)> = inv
+        .db_instances
+        .iter()
+        .map(|d| (d.id.as_str(), d.max_connections))
+        .collect();
+    assert_eq!(dbs.len(), 2, "{dbs:?}");
+    assert!(dbs.iter().all(|(_, max)| *max == 100), "{dbs:?}");
+
+    let mut inv = discovered.clone();
+    inventory::apply_settings(&mut inv, &load("crypto-watch.toml").aws);
+    let fns: Vec<&str> = inv.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(fns, ["crypto-watch-api", "crypto-watch-price-update"]);
+    let tables: Vec<&str> = inv.tables.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(tables, ["crypto-watch-data", "crypto-watch-sessions"]);
+    assert!(inv.db_instances.is_empty());
+
+    // The zero-config profile keeps everything, with the class defaults.
+    let mut inv = discovered.clone();
+    inventory::apply_settings(&mut inv, &opsdeck::config::builtin_aws_service().aws);
+    assert_eq!(inv, discovered);
+}

@@ -11,7 +11,10 @@ use opsdeck::model::metrics::{
 };
 use opsdeck::model::Update;
 use opsdeck::source::aws::clients::Clients;
-use opsdeck::source::aws::cloudwatch::{discover_apis, plan, MetricsFetcher, REREAD_PERIODS};
+use opsdeck::source::aws::cloudwatch::{
+    discover_apis, plan, plan_for, MetricsFetcher, REREAD_PERIODS,
+};
+use opsdeck::source::aws::inventory::apply_settings;
 use serde_json::Value;
 
 /// Tests that send GetMetricData run one at a time, so that each can count its own calls in
@@ -405,4 +408,115 @@ async fn lambda_fallback_without_api_gateway() {
     assert!(!updates
         .iter()
         .any(|u| matches!(u, Update::Points { key, .. } if key == keys::ERROR_5XX)));
+}
+
+/// profiles/profile-api.toml against the seeded account: its [aws] filters narrow the
+/// inventory, its [[metric]]s (namespace ProfileAPI) feed requests, the error rate and the
+/// latency percentiles, and discovery still feeds Lambda and Aurora; all in one call.
+#[tokio::test]
+async fn profile_api_profile_reads_its_custom_metrics() {
+    let _serial = SERIAL.lock().await;
+    let seed = seeded();
+    let has_custom = seed["metrics"]["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["namespace"] == "ProfileAPI" && s["metric"] == "ProfileAPIRequests");
+    assert!(
+        has_custom,
+        "the seeded account has no ProfileAPI metrics: re-seed: scripts/aws-emulator.sh seed"
+    );
+    let window = &seed["metrics"]["window"];
+    let (start, end) = (
+        window["start"].as_i64().unwrap(),
+        window["end"].as_i64().unwrap(),
+    );
+    let minutes: Vec<i64> = (start..end).step_by(60).collect();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/profile-api.toml");
+    let service = opsdeck::config::load_service_file(&file).expect("profile-api.toml");
+
+    let mut inv = inventory(&seed);
+    apply_settings(&mut inv, &service.aws);
+    let fns: Vec<&str> = inv.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(fns, ["profile-api"]);
+    assert!(inv.tables.is_empty(), "{:?}", inv.tables);
+    assert_eq!(inv.db_instances.len(), 2);
+    assert!(inv.db_instances.iter().all(|d| d.max_connections == 100));
+
+    let clients = clients().await;
+    let apis = discover_apis(&clients).await.expect("ListMetrics");
+    assert_eq!(
+        apis,
+        ["crypto-watch-api"],
+        "the account has another service's API"
+    );
+    let plan = plan_for(&inv, &apis, &service.aws);
+    assert!(
+        plan.queries
+            .iter()
+            .all(|q| q.metric.namespace != "AWS/ApiGateway"),
+        "crypto-watch's API is filtered out"
+    );
+    let queries = plan.queries.len() as u64;
+    let mut fetcher = MetricsFetcher::new(plan);
+    let before = log_len();
+    let (updates, stats) = fetcher.fetch(&clients, end + 59).await.expect("fetch");
+    let calls = log_lines_since(before);
+    assert_eq!(get_metric_data_calls(&calls).len(), 1, "{calls:?}");
+    assert_eq!((stats.calls, stats.metrics_requested), (1, queries));
+
+    let svc = ("Service", "profile-api");
+    let custom = |metric: &str, stat: &str| seeded_stat(&seed, "ProfileAPI", metric, svc, stat);
+    let requests = custom("ProfileAPIRequests", "Sum");
+    assert_all(&updates, keys::REQUESTS, &minutes, requests);
+    assert_all(
+        &updates,
+        keys::ERROR_RATE,
+        &minutes,
+        100.0 * custom("ProfileAPIErrors", "Sum") / requests,
+    );
+    for (key, stat) in [(keys::P50, "p50"), (keys::P95, "p95"), (keys::P99, "p99")] {
+        assert_all(&updates, key, &minutes, custom("ProfileAPILatency", stat));
+    }
+    // Discovery, narrowed to the service: Lambda profile-api and the Aurora cluster.
+    let f = ("FunctionName", "profile-api");
+    let lambda = |metric: &str| seeded_stat(&seed, "AWS/Lambda", metric, f, "Sum");
+    assert_all(&updates, keys::LAMBDA_ERRORS, &minutes, lambda("Errors"));
+    assert_all(
+        &updates,
+        keys::LAMBDA_ERROR_RATE,
+        &minutes,
+        100.0 * lambda("Errors") / lambda("Invocations"),
+    );
+    assert_all(
+        &updates,
+        &keys::lambda_throttles("profile-api"),
+        &minutes,
+        lambda("Throttles"),
+    );
+    let derived = &seed["metrics"]["derived"]["rds_connections"];
+    for instance in ["profile-db-writer", "profile-db-reader-1"] {
+        assert_all(
+            &updates,
+            &keys::aurora_connections(instance),
+            &minutes,
+            derived[instance].as_f64().unwrap(),
+        );
+    }
+    let writer = ("DBInstanceIdentifier", "profile-db-writer");
+    assert_all(
+        &updates,
+        keys::DB_WRITE_LATENCY,
+        &minutes,
+        1000.0 * seeded_stat(&seed, "AWS/RDS", "WriteLatency", writer, "Average"),
+    );
+    for u in &updates {
+        let Update::Points { key, .. } = u else {
+            continue;
+        };
+        assert!(
+            !key.contains("crypto-watch") && key != keys::ERROR_5XX,
+            "{key}: not the Profile API's"
+        );
+    }
 }

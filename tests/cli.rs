@@ -156,8 +156,49 @@ fn snapshot_press_keys_and_small_terminal() {
 }
 
 #[test]
-fn no_source_explains_itself() {
-    let o = opsdeck(&[]);
+fn no_region_explains_itself() {
+    let home = std::env::temp_dir().join(format!("opsdeck-cli-noregion-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--log-file", "/dev/null"])
+        .env_clear()
+        .env("HOME", &home)
+        .env("AWS_CONFIG_FILE", home.join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run opsdeck");
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("--demo"));
+    let err = stderr(&o);
+    assert!(err.contains("no AWS region is set"), "{err}");
+    assert!(
+        err.contains("--region") && err.contains("opsdeck --demo"),
+        "{err}"
+    );
+}
+
+/// `opsdeck snapshot` without --demo reads the AWS account (the seeded emulator) once.
+#[test]
+fn snapshot_of_the_aws_account() {
+    assert!(
+        std::env::var("OPSDECK_TEST_SEEDED").is_ok(),
+        "run ./scripts/test (it starts the AWS emulator)"
+    );
+    let o = opsdeck(&["snapshot", "--size", "200x60", "--wait", "90s"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for w in [
+        "crypto-watch-api",
+        "profile-db-writer",
+        "crypto-watch-sessions",
+        "LambdaErrorAlarm",
+        "price fetched",
+        "API ",
+    ] {
+        assert!(out.contains(w), "{w} in the snapshot:\n{out}");
+    }
+    assert!(
+        !out.contains('\u{1b}'),
+        "plain text, no escapes from data:\n{out}"
+    );
 }

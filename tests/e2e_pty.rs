@@ -325,3 +325,94 @@ fn mouse_click_focuses_and_wheel_scrolls_the_log() {
     assert!(s.wait_exit(T).success());
     assert_restored(&s.raw());
 }
+
+fn aws_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run ./scripts/test (it starts the AWS emulator)")
+    })
+}
+
+/// `opsdeck` with no flags, against the seeded emulator: the seeded resources and values in
+/// the panes, the seeded alarm, the seeded (sanitised) log lines, and the API counter.
+#[test]
+fn aws_console_shows_the_seeded_account() {
+    // The endpoint variables come from the environment ./scripts/test sets; say so if absent.
+    aws_env("AWS_ENDPOINT_URL");
+    aws_env("OPSDECK_TEST_SEEDED");
+    let mut s = Session::start("aws", &[], 200, 60);
+    let t = s.wait_for(
+        "the account's resources and values",
+        Duration::from_secs(90),
+        |t| {
+            [
+                "crypto-watch-api",
+                "profile-db-writer",
+                "crypto-watch-data",
+                "LambdaErrorAlarm",
+                "price fetched",
+                "too many connections",
+            ]
+            .iter()
+            .all(|w| t.contains(w))
+        },
+    );
+    assert!(
+        t.contains("aws us-east-1"),
+        "the header names the region:\n{t}"
+    );
+    assert!(
+        t.contains("endpoint 127.0.0.1"),
+        "and that this is not AWS itself:\n{t}"
+    );
+    assert!(
+        t.contains("API ") && t.contains(" calls"),
+        "the API counter:\n{t}"
+    );
+    assert!(
+        t.contains("1000"),
+        "1000 requests a minute, as seeded:\n{t}"
+    );
+    assert!(t.contains("42"), "42 writer connections, as seeded:\n{t}");
+    let raw = s.raw();
+    assert!(
+        !contains(&raw, b"pwned\x07"),
+        "no OSC from log data reached the terminal"
+    );
+    assert!(
+        !contains(&raw, "\u{202e}".as_bytes()),
+        "no bidi override reached the terminal"
+    );
+    s.send("q");
+    let status = s.wait_exit(T);
+    assert!(status.success(), "{status:?}");
+    assert_restored(&s.raw());
+}
+
+/// Missing credentials: a plain explanation, exit 2, and the terminal never touched.
+#[test]
+fn aws_without_credentials_explains_what_to_do() {
+    let home = tempdir::Dir::new("nocreds");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+        .args(["--log-file", "/dev/null", "--profile", "nobody"])
+        .env_clear()
+        .env("HOME", &home.0)
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_CONFIG_FILE", home.0.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.0.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("run opsdeck");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no usable AWS credentials for profile nobody"),
+        "{err}"
+    );
+    assert!(err.contains("aws sso login --profile nobody"), "{err}");
+    assert!(err.contains("opsdeck --demo"), "{err}");
+    assert!(
+        !contains(&out.stdout, b"\x1b[?1049h"),
+        "the alternate screen was never entered"
+    );
+}

@@ -44,6 +44,7 @@ fn profile() -> Profile {
         alarms: vec![],
         surge_factor: 3.0,
         drop_factor: 1.0 / 3.0,
+        cloud_alarms: vec![],
     }
 }
 

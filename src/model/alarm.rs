@@ -118,10 +118,63 @@ impl AlarmState {
     }
 }
 
+/// Where an alarm is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlarmOrigin {
+    /// Defined in the service profile and evaluated by opsdeck on its series.
+    #[default]
+    Profile,
+    /// A CloudWatch metric alarm: its state comes from the account (DescribeAlarms).
+    CloudWatchMetric,
+    /// A CloudWatch composite alarm (a rule over other alarms).
+    CloudWatchComposite,
+}
+
+/// A CloudWatch alarm as a source reports it (metric or composite), already in model terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudAlarm {
+    pub name: String,
+    pub composite: bool,
+    pub state: AlarmState,
+    /// `StateReason`, unsanitised (the model sanitises it).
+    pub reason: String,
+    /// `StateUpdatedTimestamp`.
+    pub since: Ts,
+    /// `AlarmDescription` (may be empty).
+    pub description: String,
+    /// What it watches, in words: `AWS/Lambda Errors FunctionName=x Sum > 5 for 1 of 1 x 60s`,
+    /// or the composite rule.
+    pub condition: String,
+    /// The metric's value in the newest evaluated period, from `StateReasonData` when present.
+    pub value: Option<f64>,
+}
+
+/// How the profile treats CloudWatch alarms whose name matches `pattern` (exact, or a prefix
+/// ending in `*`): their severity and runbook. Unmatched alarms get [`Severity::Medium`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudAlarmRule {
+    pub pattern: String,
+    pub severity: Severity,
+    /// Runbook reference: `runbook-id#section-id`.
+    pub runbook: Option<String>,
+    pub log_filter: Option<String>,
+}
+
+impl CloudAlarmRule {
+    pub fn matches(&self, name: &str) -> bool {
+        match self.pattern.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => self.pattern == name,
+        }
+    }
+}
+
 /// An alarm's live state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alarm {
     pub def: AlarmDef,
+    /// Profile alarms are evaluated by opsdeck; CloudWatch alarms only report their state.
+    pub origin: AlarmOrigin,
     pub state: AlarmState,
     /// When the state last changed.
     pub since: Ts,
@@ -131,18 +184,29 @@ pub struct Alarm {
     pub value: Option<f64>,
     /// Why it is in its state, in words.
     pub reason: String,
+    /// What a CloudWatch alarm watches, in words (its metric and threshold, or its composite
+    /// rule); empty for profile alarms, whose definition says it.
+    pub condition: String,
 }
 
 impl Alarm {
     pub fn new(def: AlarmDef, now: Ts) -> Self {
         Self {
             def,
+            origin: AlarmOrigin::Profile,
             state: AlarmState::InsufficientData,
             since: now,
             fired_at: None,
             value: None,
             reason: "not evaluated yet".into(),
+            condition: String::new(),
         }
+    }
+
+    /// True for CloudWatch alarms (metric or composite): their state comes from the account,
+    /// opsdeck does not evaluate them.
+    pub fn is_cloud(&self) -> bool {
+        self.origin != AlarmOrigin::Profile
     }
 
     /// Seconds left to the response deadline (negative when overdue); `None` unless in ALARM.

@@ -6,6 +6,7 @@ pub mod demo;
 
 use std::time::Instant;
 
+use crate::model::log::LogFilter;
 use crate::model::time::Ts;
 use crate::model::Update;
 
@@ -17,6 +18,9 @@ pub trait Source: Send {
     /// Everything that changed up to `now` since the previous poll. The first poll delivers
     /// the history the charts need.
     fn poll(&mut self, now: Ts) -> Vec<Update>;
+    /// What the log pane wants: a live source tails logs only while the pane is visible, with
+    /// the pane's filter as the server-side filter. Sources that have everything ignore it.
+    fn set_log_interest(&mut self, _visible: bool, _filter: &LogFilter) {}
 }
 
 /// The clock the app runs on: wall time, or simulated time that runs `speed` times faster

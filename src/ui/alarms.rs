@@ -1,7 +1,9 @@
-//! The alarms pane: every alarm of the profile, firing first (the model keeps them sorted),
-//! with its state, severity, how long it has been in that state and, while firing, the
-//! countdown to the response deadline. The highlighted alarm's reason is shown under it or in
-//! a detail line when there is room.
+//! The alarms pane: every alarm of the profile and of the account's CloudWatch alarms, firing
+//! first (the model keeps them sorted), with its state, severity, how long it has been in that
+//! state and, while firing, the countdown to the response deadline. CloudWatch alarms carry a
+//! `CW` tag before their name (`CW∑` for composite alarms). The highlighted alarm's reason is
+//! shown under it or in a detail line when there is room; for a CloudWatch alarm the detail
+//! also gives when its state began (`since HH:MM:SS`, UTC) and its condition.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -11,9 +13,9 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use super::{clip_spans, fit, pad, pane_block, put_line, width, wrap, PaneCtx};
 use crate::app::AppState;
-use crate::model::alarm::{Alarm, AlarmState};
+use crate::model::alarm::{Alarm, AlarmOrigin, AlarmState};
 use crate::model::threshold::Level;
-use crate::model::time::{short_duration, Ts};
+use crate::model::time::{hms, short_duration, Ts};
 
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let alarms = &state.model.alarms;
@@ -91,7 +93,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         );
         y += 1;
         if reasons_inline && y < inner.y + rows_h as u16 {
-            let text = format!("{}  {}", " ".repeat(cols.marker), alarm.reason);
+            let text = format!("{}  {}", " ".repeat(cols.marker), inline_reason(alarm));
             put_line(
                 buf,
                 inner.x,
@@ -106,7 +108,10 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     if detail_h > 0 {
         let a = &alarms[cursor];
         let top = inner.y + rows_h as u16;
-        let rule = format!("{} {}", "─".repeat(2), a.def.name);
+        let rule = match origin_tag(a.origin) {
+            Some(tag) => format!("{} {tag} {}", "─".repeat(2), a.def.name),
+            None => format!("{} {}", "─".repeat(2), a.def.name),
+        };
         put_line(
             buf,
             inner.x,
@@ -114,10 +119,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             &Line::styled(fit(&rule, w).into_owned(), theme.dim()),
             inner.width,
         );
-        let mut text = a.reason.clone();
-        if !a.def.description.is_empty() {
-            text = format!("{text}. {}", a.def.description);
-        }
+        let text = detail_text(a);
         for (i, l) in wrap(&text, w).into_iter().take(detail_h - 1).enumerate() {
             put_line(
                 buf,
@@ -192,6 +194,51 @@ impl Columns {
     }
 }
 
+/// The compact origin tag shown before a CloudWatch alarm's name: `CW` for a metric alarm,
+/// `CW∑` for a composite alarm; none for profile alarms.
+pub fn origin_tag(origin: AlarmOrigin) -> Option<&'static str> {
+    match origin {
+        AlarmOrigin::Profile => None,
+        AlarmOrigin::CloudWatchMetric => Some("CW"),
+        AlarmOrigin::CloudWatchComposite => Some("CW∑"),
+    }
+}
+
+/// The line under an alarm when every reason fits: a CloudWatch alarm's reason starts with
+/// when its state began.
+fn inline_reason(a: &Alarm) -> String {
+    if a.is_cloud() {
+        format!("since {}  {}", hms(a.since), a.reason)
+    } else {
+        a.reason.clone()
+    }
+}
+
+/// The detail text of the highlighted alarm. Profile alarms: `reason. description`.
+/// CloudWatch alarms: `since HH:MM:SS: reason. condition. description` (the description only
+/// when it says something the condition does not).
+pub fn detail_text(a: &Alarm) -> String {
+    let join = |mut text: String, more: &str| {
+        if !more.is_empty() {
+            if !text.is_empty() {
+                text.push_str(if text.ends_with('.') { " " } else { ". " });
+            }
+            text.push_str(more);
+        }
+        text
+    };
+    if a.is_cloud() {
+        let mut text = format!("since {}: {}", hms(a.since), a.reason);
+        text = join(text, &a.condition);
+        if a.def.description != a.condition {
+            text = join(text, &a.def.description);
+        }
+        text
+    } else {
+        join(a.reason.clone(), &a.def.description)
+    }
+}
+
 /// `12m05s left` or `OVERDUE 3m10s` for a firing alarm.
 pub fn deadline_text(a: &Alarm, now: Ts) -> Option<String> {
     let left = a.deadline_left(now)?;
@@ -253,7 +300,15 @@ fn row<'a>(a: &'a Alarm, now: Ts, c: &Columns, selected: bool, theme: &Theme) ->
     } else {
         Style::default()
     };
-    spans.push(Span::styled(pad(&a.def.name, c.name), name_style));
+    match origin_tag(a.origin) {
+        Some(tag) => {
+            let tag = format!("{tag} ");
+            let rest = c.name.saturating_sub(width(&tag));
+            spans.push(Span::styled(tag, Style::default().fg(theme.accent)));
+            spans.push(Span::styled(pad(&a.def.name, rest), name_style));
+        }
+        None => spans.push(Span::styled(pad(&a.def.name, c.name), name_style)),
+    }
     let age = short_duration(now - a.since);
     if c.age > 0 {
         spans.push(Span::raw(" "));
@@ -329,5 +384,149 @@ mod tests {
             ..a
         };
         assert_eq!(deadline_text(&ok, 2000), None);
+    }
+
+    fn cloud_state() -> AppState {
+        use crate::model::alarm::{CloudAlarm, CloudAlarmRule};
+        use crate::model::{Model, Profile, Update};
+        let profile = Profile {
+            cloud_alarms: vec![CloudAlarmRule {
+                pattern: "Lambda*".into(),
+                severity: Severity::Critical,
+                runbook: None,
+                log_filter: None,
+            }],
+            ..Profile::default()
+        };
+        // 2023-11-14 22:13:20 UTC
+        let t = 1_700_000_000;
+        let mut model = Model::new(profile, t + 125, 10);
+        model.apply(Update::CloudAlarms(vec![
+            CloudAlarm {
+                name: "LambdaErrorAlarm".into(),
+                composite: false,
+                state: AlarmState::Alarm,
+                reason:
+                    "Threshold Crossed: 1 datapoint [10.0] was greater than the threshold (5.0)."
+                        .into(),
+                since: t,
+                description: String::new(),
+                condition: "AWS/Lambda Errors FunctionName=api Sum > 5 for 1 of 1 x 60s".into(),
+                value: Some(10.0),
+            },
+            CloudAlarm {
+                name: "ServiceDown".into(),
+                composite: true,
+                state: AlarmState::Ok,
+                reason: "no child alarm firing".into(),
+                since: t - 3600,
+                description: "API down".into(),
+                condition: "composite: ALARM(LambdaErrorAlarm) AND ALARM(Latency)".into(),
+                value: None,
+            },
+            CloudAlarm {
+                name: "TableThrottles".into(),
+                composite: false,
+                state: AlarmState::Ok,
+                reason: "fine".into(),
+                since: t - 7200,
+                description: String::new(),
+                condition: "AWS/DynamoDB ReadThrottleEvents Sum > 0 for 1 of 1 x 60s".into(),
+                value: Some(0.0),
+            },
+            CloudAlarm {
+                name: "AuroraConnections".into(),
+                composite: false,
+                state: AlarmState::InsufficientData,
+                reason: "no datapoints".into(),
+                since: t - 60,
+                description: String::new(),
+                condition: "AWS/RDS DatabaseConnections Maximum > 80 for 1 of 1 x 60s".into(),
+                value: None,
+            },
+        ]));
+        AppState::new(model, Vec::new(), Vec::new(), "aws".into())
+    }
+
+    fn rendered(state: &AppState, w: u16, h: u16) -> Vec<String> {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        let ctx = PaneCtx {
+            focused: true,
+            compact: false,
+            theme: super::super::theme(),
+        };
+        render(area, &mut buf, state, &ctx);
+        (0..h)
+            .map(|y| {
+                let mut line = String::new();
+                let mut skip = 0;
+                for x in 0..w {
+                    if skip > 0 {
+                        skip -= 1;
+                        continue;
+                    }
+                    let sym = buf[(x, y)].symbol();
+                    line.push_str(sym);
+                    skip = width(sym).saturating_sub(1);
+                }
+                line.trim_end().to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cloud_alarms_show_origin_reason_condition_and_since() {
+        let s = cloud_state();
+        // Tall: every reason under its alarm, with when the state began.
+        let rows = rendered(&s, 90, 10);
+        let text = rows.join("\n");
+        let first = rows
+            .iter()
+            .position(|r| r.contains("LambdaErrorAlarm"))
+            .unwrap();
+        assert!(rows[first].contains("ALARM"), "{text}");
+        assert!(rows[first].contains("Critical"), "{text}");
+        assert!(rows[first].contains("CW LambdaErrorAlarm"), "{text}");
+        assert!(rows[first].contains("12m55s left"), "{text}");
+        assert!(
+            rows[first + 1].contains("since 22:13:20  Threshold Crossed"),
+            "{text}"
+        );
+        let comp = rows.iter().position(|r| r.contains("ServiceDown")).unwrap();
+        assert!(rows[comp].contains("CW∑ ServiceDown"), "{text}");
+        assert!(rows[comp].contains("Medium"), "{text}");
+
+        // Shorter: the detail area of the highlighted alarm gives reason and condition.
+        let rows = rendered(&s, 90, 8);
+        let text = rows.join("\n");
+        assert!(text.contains("── CW LambdaErrorAlarm"), "{text}");
+        assert!(
+            text.contains("since 22:13:20: Threshold Crossed: 1 datapoint [10.0]"),
+            "{text}"
+        );
+        let a = &s.model.alarms[0];
+        assert_eq!(
+            detail_text(a),
+            "since 22:13:20: Threshold Crossed: 1 datapoint [10.0] was greater than the \
+             threshold (5.0). AWS/Lambda Errors FunctionName=api Sum > 5 for 1 of 1 x 60s"
+        );
+        let c = s
+            .model
+            .alarms
+            .iter()
+            .find(|a| a.def.name == "ServiceDown")
+            .unwrap();
+        assert_eq!(
+            detail_text(c),
+            "since 21:13:20: no child alarm firing. composite: ALARM(LambdaErrorAlarm) AND \
+             ALARM(Latency). API down"
+        );
+        assert_eq!(origin_tag(a.origin), Some("CW"));
+        assert_eq!(origin_tag(c.origin), Some("CW∑"));
+
+        // Narrow: still the tag and the name.
+        let rows = rendered(&s, 40, 5);
+        assert!(rows.iter().any(|r| r.contains("CW LambdaErr")), "{rows:?}");
     }
 }

@@ -1,5 +1,7 @@
 //! Aurora connections per instance against max_connections (`profile-db-writer  writer
 //! 84/100 ▕██████▏`), read / write latency, and a chart of connections with the threshold line.
+//! Instances are listed worst first, then busiest; the chart draws the first few (legend
+//! colours follow the rows). Pinned instances (see `picker`) replace the full list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,8 +10,8 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::chart::{self, Chart, Row, Unit};
-use super::PaneCtx;
-use crate::app::AppState;
+use super::{picker, PaneCtx};
+use crate::app::{AppState, PaneId};
 use crate::model::metrics::{keys, MetricPane};
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
@@ -27,7 +29,34 @@ pub struct InstanceStat {
     pub level: Level,
 }
 
-/// The instances of the inventory, then any the metrics name that the inventory lacks.
+impl InstanceStat {
+    /// Connections as a share of max_connections, when both are known.
+    pub fn share(&self) -> Option<f64> {
+        Some(self.connections? / self.max.filter(|m| *m > 0)? as f64)
+    }
+}
+
+/// Worst first, then busiest (connections / max_connections, then connections), then by id.
+pub fn sort(list: &mut [InstanceStat]) {
+    list.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(
+                b.share()
+                    .unwrap_or(-1.0)
+                    .total_cmp(&a.share().unwrap_or(-1.0)),
+            )
+            .then(
+                b.connections
+                    .unwrap_or(-1.0)
+                    .total_cmp(&a.connections.unwrap_or(-1.0)),
+            )
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// The instances of the inventory and any the metrics name that the inventory lacks, in
+/// [`sort`] order.
 pub fn instances(state: &AppState) -> Vec<InstanceStat> {
     let m = &state.model;
     let mut list: Vec<(String, &'static str, Option<u32>)> = m
@@ -48,7 +77,8 @@ pub fn instances(state: &AppState) -> Vec<InstanceStat> {
             list.push((id.to_string(), "", None));
         }
     }
-    list.into_iter()
+    let mut out: Vec<InstanceStat> = list
+        .into_iter()
         .map(|(id, role, max)| {
             let key = keys::aurora_connections(&id);
             let connections = m.latest(&key);
@@ -64,7 +94,14 @@ pub fn instances(state: &AppState) -> Vec<InstanceStat> {
                 level,
             }
         })
-        .collect()
+        .collect();
+    sort(&mut out);
+    out
+}
+
+/// The picker's numbers for an instance: `84/100` and its role (`writer`).
+pub fn detail(i: &InstanceStat) -> (String, String) {
+    (conn_text(i), i.role.to_string())
 }
 
 fn conn_text(i: &InstanceStat) -> String {
@@ -81,18 +118,20 @@ fn conn_text(i: &InstanceStat) -> String {
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let m = &state.model;
     let theme = ctx.theme;
-    let list = instances(state);
+    let all = instances(state);
     let lat = [
         ("read", keys::DB_READ_LATENCY),
         ("write", keys::DB_WRITE_LATENCY),
     ];
+    // The state badge covers every instance, pinned or not.
     let level = chart::worst(
-        list.iter().map(|i| i.level).chain(
+        all.iter().map(|i| i.level).chain(
             lat.iter()
                 .filter(|(_, k)| m.threshold_for(k).is_some())
                 .map(|(_, k)| m.level(k)),
         ),
     );
+    let (list, note) = picker::apply_pins(state, PaneId::Aurora, all, |i| &i.id, |i| i.level);
     let Some(inner) = chart::begin(
         area,
         buf,
@@ -100,7 +139,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         MetricPane::Aurora.title(),
         level,
         level.word(),
-        "",
+        &note,
     ) else {
         return;
     };
@@ -171,14 +210,15 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         big.as_ref().map(|(t, s)| (t.as_str(), *s)),
         &line,
     );
-    let legend = list.len() <= theme.series.len();
-    let rows = row_lines(&list, inner.width, legend, theme);
+    // One chart line per instance for the first few rows; their names are the legend.
+    let lines = list.len().min(theme.series.len());
+    let rows = row_lines(&list, inner.width, lines, theme);
     let budget = chart::row_budget(inner.height - used, rows.len());
     let used = used + chart::rows(chart::rows_from(inner, used), buf, &rows, budget, theme);
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::Count, theme);
     c.threshold(th, theme);
-    for (n, i) in list.iter().enumerate() {
-        let color = theme.series[n % theme.series.len()];
+    for (n, i) in list.iter().take(lines).enumerate() {
+        let color = theme.series[n];
         c.series(
             m.series(&keys::aurora_connections(&i.id)),
             Stat::Maximum,
@@ -192,7 +232,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
 fn row_lines(
     list: &[InstanceStat],
     width: u16,
-    legend: bool,
+    legend: usize,
     theme: &super::theme::Theme,
 ) -> Vec<Row> {
     let w = width as usize;
@@ -203,8 +243,8 @@ fn row_lines(
         .zip(texts)
         .enumerate()
         .map(|(n, (i, text))| {
-            let id_style = if legend {
-                theme.series[n % theme.series.len()].into()
+            let id_style = if n < legend {
+                theme.series[n].into()
             } else {
                 theme.dim()
             };

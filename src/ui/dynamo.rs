@@ -1,6 +1,8 @@
 //! DynamoDB consumed capacity per table against provisioned capacity (`crypto-watch-data
 //! R 62/50 W 12/25  throttles 31/min`; on-demand tables have no provisioned line), and a chart
 //! of the worst table's consumed read and write units with its provisioned lines.
+//! Tables are listed worst first, then busiest; pinned tables (see `picker`) replace the full
+//! list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,8 +11,8 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::chart::{self, Chart, Row, Unit};
-use super::PaneCtx;
-use crate::app::AppState;
+use super::{picker, PaneCtx};
+use crate::app::{AppState, PaneId};
 use crate::model::metrics::MetricPane;
 use crate::model::metrics::{keys, Capacity};
 use crate::model::series::Stat;
@@ -35,7 +37,39 @@ pub struct TableStat {
 
 const PREFIXES: [&str; 3] = ["dynamo/read/", "dynamo/write/", "dynamo/throttles/"];
 
-/// The tables of the inventory, then any the metrics name that the inventory lacks.
+impl TableStat {
+    /// Consumed read + write units per second.
+    pub fn consumed(&self) -> Option<f64> {
+        match (self.read, self.write) {
+            (None, None) => None,
+            (r, w) => Some(r.unwrap_or(0.0) + w.unwrap_or(0.0)),
+        }
+    }
+}
+
+/// Worst first, then busiest (throttles, then consumed / provisioned, then consumed units,
+/// which is all on-demand tables have), then by name.
+pub fn sort(list: &mut [TableStat]) {
+    let key = |t: &TableStat| {
+        (
+            t.throttles.unwrap_or(-1.0),
+            t.share.unwrap_or(-1.0),
+            t.consumed().unwrap_or(-1.0),
+        )
+    };
+    list.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        b.level
+            .cmp(&a.level)
+            .then(kb.0.total_cmp(&ka.0))
+            .then(kb.1.total_cmp(&ka.1))
+            .then(kb.2.total_cmp(&ka.2))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// The tables of the inventory and any the metrics name that the inventory lacks, in
+/// [`sort`] order.
 pub fn tables(state: &AppState) -> Vec<TableStat> {
     let m = &state.model;
     let mut list: Vec<(String, Option<Capacity>)> = m
@@ -52,7 +86,8 @@ pub fn tables(state: &AppState) -> Vec<TableStat> {
             }
         }
     }
-    list.into_iter()
+    let mut out: Vec<TableStat> = list
+        .into_iter()
         .map(|(name, capacity)| {
             let tkey = keys::dynamo_throttles(&name);
             let read = m.latest(&keys::dynamo_read(&name));
@@ -101,7 +136,18 @@ pub fn tables(state: &AppState) -> Vec<TableStat> {
                 share,
             }
         })
-        .collect()
+        .collect();
+    sort(&mut out);
+    out
+}
+
+/// The picker's numbers for a table: `R 62/50 W 12/25` and `throttles 31/min`.
+pub fn detail(t: &TableStat) -> (String, String) {
+    let thr = t
+        .throttles
+        .map(|th| format!("throttles {}", Unit::PerMin.fmt(th)))
+        .unwrap_or_default();
+    (usage_text(t), thr)
 }
 
 fn units(v: Option<f64>, prov: Option<f64>) -> String {
@@ -132,8 +178,10 @@ fn usage_text(t: &TableStat) -> String {
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let m = &state.model;
     let theme = ctx.theme;
-    let list = tables(state);
-    let level = chart::worst(list.iter().map(|t| t.level));
+    let all = tables(state);
+    // The state badge covers every table, pinned or not.
+    let level = chart::worst(all.iter().map(|t| t.level));
+    let (list, note) = picker::apply_pins(state, PaneId::Dynamo, all, |t| &t.name, |t| t.level);
     let Some(inner) = chart::begin(
         area,
         buf,
@@ -141,7 +189,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         MetricPane::Dynamo.title(),
         level,
         level.word(),
-        "",
+        &note,
     ) else {
         return;
     };

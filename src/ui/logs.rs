@@ -119,6 +119,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         title.push(Span::raw(" "));
         title.push(Span::styled(w, Style::default().fg(theme.accent)));
     }
+    if let Some(feed) = &state.model.log_feed {
+        title.push(Span::styled(format!(" · {feed}"), theme.dim()));
+    }
     let inner = pane_block(area, buf, title, ctx);
     if inner.is_empty() {
         return;

@@ -17,6 +17,7 @@ pub mod alarms;
 pub mod help;
 pub mod layout;
 pub mod logs;
+pub mod picker;
 pub mod runbook;
 pub mod status;
 pub mod theme;
@@ -26,13 +27,14 @@ use std::sync::OnceLock;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Widget};
 use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{AppState, PaneId};
+use crate::model::time::Ts;
 use theme::Theme;
 
 /// What every pane renderer is told besides the state.
@@ -79,6 +81,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
         };
         render_pane(*pane, *rect, buf, state, &ctx);
     }
+    picker::render(area, buf, state, theme);
     status::render_status(screen.status, buf, state, theme);
     if state.ui.help {
         help::render(area, buf, state, theme);
@@ -127,6 +130,59 @@ pub fn render_pane(pane: PaneId, area: Rect, buf: &mut Buffer, state: &AppState,
         PaneId::Logs => logs::render(area, buf, state, ctx),
         PaneId::Runbook => runbook::render(area, buf, state, ctx),
     }
+    if let Some(since) = stale_since(pane, &state.model.faults) {
+        stale_tag(area, buf, since, ctx);
+    }
+}
+
+/// The source scopes a pane's data comes from (see `source::aws`): when one of them fails,
+/// the pane keeps its values and says since when they are stale.
+pub fn pane_scopes(pane: PaneId) -> &'static [&'static str] {
+    match pane {
+        PaneId::Requests | PaneId::Errors | PaneId::Latency => &["aws/metrics"],
+        PaneId::Throttles => &["aws/metrics", "aws/lambda"],
+        PaneId::Aurora => &["aws/metrics", "aws/rds"],
+        PaneId::Dynamo => &["aws/metrics", "aws/dynamodb"],
+        PaneId::Alarms => &["aws/alarms"],
+        PaneId::Logs => &["aws/logs"],
+        PaneId::Runbook => &[],
+    }
+}
+
+/// Since when a pane's data is stale: the earliest failure among its scopes.
+pub fn stale_since(pane: PaneId, faults: &[crate::model::SourceFault]) -> Option<Ts> {
+    let scopes = pane_scopes(pane);
+    faults
+        .iter()
+        .filter(|f| scopes.contains(&f.scope.as_str()))
+        .map(|f| f.since)
+        .min()
+}
+
+/// `⚠ stale since HH:MM:SS` on the pane's top border, right-aligned.
+fn stale_tag(area: Rect, buf: &mut Buffer, since: Ts, ctx: &PaneCtx) {
+    let text = if ctx.compact || area.width < 40 {
+        format!(" ⚠ stale {} ", crate::model::time::hms(since))
+    } else {
+        format!(" ⚠ stale since {} ", crate::model::time::hms(since))
+    };
+    let w = width(&text) as u16;
+    if area.width < w + 4 {
+        return;
+    }
+    let x = area.right() - 1 - w;
+    put_line(
+        buf,
+        x,
+        area.y,
+        &Line::styled(
+            text,
+            Style::default()
+                .fg(ctx.theme.warn)
+                .add_modifier(Modifier::BOLD),
+        ),
+        w,
+    );
 }
 
 /// Draw a pane's bordered block (focused border style, the title in spans) and return the

@@ -179,6 +179,10 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
             Style::default().fg(theme.accent),
         ));
     }
+    if let Some(u) = &state.model.usage {
+        spans.push(Span::styled(SEP, dim));
+        spans.push(Span::styled(usage_text(u), dim));
+    }
     for f in &state.model.faults {
         spans.push(Span::styled(SEP, dim));
         spans.push(Span::styled(
@@ -224,10 +228,42 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     );
 }
 
+/// `API 42 calls · 1,230 metrics · $0.0123`: this session's API use and its estimated cost.
+pub fn usage_text(u: &crate::model::Usage) -> String {
+    format!(
+        "API {} calls · {} metrics · ${:.4}",
+        u.api_calls, u.metrics_requested, u.cost_usd
+    )
+}
+
 /// Key hints for the current context: `(keys, what)`, keys taken from the active keymap.
 /// Commands the keymap does not bind are left out.
 pub fn hints(state: &AppState) -> Vec<(String, String)> {
     let ui = &state.ui;
+    if let Some(p) = &ui.picker {
+        if p.editing.is_some() {
+            // Fixed input keys, not keymap commands.
+            return vec![
+                ("enter".into(), "apply filter".into()),
+                ("esc".into(), "cancel".into()),
+            ];
+        }
+        if !ui.help {
+            let wanted = [
+                (Command::Down, "move"),
+                (Command::Select, "pin/unpin"),
+                (Command::FilterLog, "filter"),
+                (Command::ClearFilter, "unpin all"),
+                (Command::Back, "close"),
+            ];
+            return wanted
+                .into_iter()
+                .filter_map(|(c, what)| {
+                    help::first_key(state, c).map(|k| (fit(k, 12).into_owned(), what.to_string()))
+                })
+                .collect();
+        }
+    }
     if ui.log.editing.is_some() {
         // Fixed input keys, not keymap commands.
         return vec![
@@ -255,11 +291,16 @@ pub fn hints(state: &AppState) -> Vec<(String, String)> {
                 (Command::StepUndo, "undo"),
             ]),
             PaneId::Runbook => {}
-            _ => wanted.extend([
-                (Command::Range1h, "1h"),
-                (Command::Range3h, "3h"),
-                (Command::Range24h, "24h"),
-            ]),
+            focus => {
+                if focus.has_resources() {
+                    wanted.push((Command::Pick, "pick"));
+                }
+                wanted.extend([
+                    (Command::Range1h, "1h"),
+                    (Command::Range3h, "3h"),
+                    (Command::Range24h, "24h"),
+                ]);
+            }
         }
         wanted.push((Command::Zoom, if ui.zoomed { "unzoom" } else { "zoom" }));
         wanted.extend([(Command::FilterLog, "filter"), (Command::Help, "help")]);

@@ -1,5 +1,7 @@
 //! Lambda throttles and concurrency per function: `crypto-watch-api 98/100 ▕████▉▏ throttles
 //! 14/min`, and a chart of throttles per function (or their sum when there are many).
+//! Functions are listed worst first, then busiest; pinned functions (see `picker`) replace
+//! the full list.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,8 +10,8 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::chart::{self, Chart, Row, Unit};
-use super::PaneCtx;
-use crate::app::AppState;
+use super::{picker, PaneCtx};
+use crate::app::{AppState, PaneId};
 use crate::model::metrics::{keys, MetricPane};
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
@@ -28,7 +30,36 @@ pub struct FnStat {
 const THROTTLES: &str = "lambda/throttles/";
 const CONCURRENCY: &str = "lambda/concurrency/";
 
-/// The functions of the inventory, then any function the metrics name that the inventory lacks.
+impl FnStat {
+    /// Concurrency as a share of the limit, when both are known.
+    pub fn share(&self) -> Option<f64> {
+        Some(self.concurrency? / self.limit.filter(|l| *l > 0)? as f64)
+    }
+}
+
+/// Worst first, then busiest (concurrency / limit, then throttles, then concurrency), then
+/// by name.
+pub fn sort(fns: &mut [FnStat]) {
+    let key = |f: &FnStat| {
+        (
+            f.share().unwrap_or(-1.0),
+            f.throttles.unwrap_or(-1.0),
+            f.concurrency.unwrap_or(-1.0),
+        )
+    };
+    fns.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        b.level
+            .cmp(&a.level)
+            .then(kb.0.total_cmp(&ka.0))
+            .then(kb.1.total_cmp(&ka.1))
+            .then(kb.2.total_cmp(&ka.2))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+}
+
+/// The functions of the inventory and any function the metrics name that the inventory
+/// lacks, in [`sort`] order.
 pub fn functions(state: &AppState) -> Vec<FnStat> {
     let m = &state.model;
     let inv = &m.inventory;
@@ -51,7 +82,7 @@ pub fn functions(state: &AppState) -> Vec<FnStat> {
             }
         }
     }
-    names
+    let mut fns: Vec<FnStat> = names
         .into_iter()
         .map(|(name, limit)| {
             let tkey = keys::lambda_throttles(&name);
@@ -79,14 +110,27 @@ pub fn functions(state: &AppState) -> Vec<FnStat> {
                 level: t_level.max(c_level),
             }
         })
-        .collect()
+        .collect();
+    sort(&mut fns);
+    fns
+}
+
+/// The picker's numbers for a function: `98/100` and `throttles 14/min`.
+pub fn detail(f: &FnStat) -> (String, String) {
+    let thr = match f.throttles {
+        Some(t) => format!("throttles {}", Unit::PerMin.fmt(t)),
+        None => "throttles -".into(),
+    };
+    (conc_text(f), thr)
 }
 
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let m = &state.model;
     let theme = ctx.theme;
-    let fns = functions(state);
-    let level = chart::worst(fns.iter().map(|f| f.level));
+    let all = functions(state);
+    // The state badge covers every function, pinned or not.
+    let level = chart::worst(all.iter().map(|f| f.level));
+    let (fns, note) = picker::apply_pins(state, PaneId::Throttles, all, |f| &f.name, |f| f.level);
     let Some(inner) = chart::begin(
         area,
         buf,
@@ -94,7 +138,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         MetricPane::Throttles.title(),
         level,
         level.word(),
-        "",
+        &note,
     ) else {
         return;
     };
@@ -126,7 +170,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     // The most loaded function's concurrency, next to the total.
     let busiest = fns
         .iter()
-        .filter_map(|f| Some((f, f.concurrency? / f.limit? as f64)))
+        .filter_map(|f| Some((f, f.share()?)))
         .max_by(|a, b| a.1.total_cmp(&b.1));
     if let Some((f, _)) = busiest {
         spans.push(chart::sep(theme));

@@ -426,6 +426,12 @@ class RequestLog:
                 pass
 
 
+def access_key(authorization):
+    """The access key id of a SigV4 `Authorization` header (`... Credential=AKID/date/...`)."""
+    m = re.search(r"Credential=([^/,\s]+)/", authorization)
+    return m.group(1) if m else None
+
+
 def identify(method, raw_path, headers, body):
     """(service, operation, protocol) of a request, whatever its protocol."""
     path, _, query = raw_path.partition("?")
@@ -581,6 +587,9 @@ def make_handler(proxy):
                 "ts": round(started, 3), "service": service, "operation": operation,
                 "protocol": protocol, "method": self.command, "path": path.split("?")[0],
                 "status": status, "ms": round((time.time() - started) * 1000, 1),
+                # The signing access key: a test gives its session a key of its own and
+                # picks its requests out of the shared log by it.
+                "key": access_key(lower.get("authorization", "")),
             }
             entry.update(extra)
             proxy.log.write(entry)

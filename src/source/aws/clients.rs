@@ -42,7 +42,8 @@ pub struct Call {
     pub allowed: bool,
 }
 
-/// Every call of a session, in order, shared by all clients.
+/// Every call of a session, in order, shared by all clients: each attempt the server answered
+/// (retries included), and each call the guard refused (never sent).
 #[derive(Debug, Clone, Default)]
 pub struct CallLog {
     inner: Arc<Mutex<Vec<Call>>>,
@@ -104,10 +105,11 @@ impl Intercept for ReadOnly {
             return Err("opsdeck is read-only: an operation without a name was refused".into());
         };
         let allowed = is_read_only(meta.name());
-        self.log.record(meta.service(), meta.name(), allowed);
         if allowed {
+            // Counted per attempt, when the server answers (see `read_after_transmit`).
             Ok(())
         } else {
+            self.log.record(meta.service(), meta.name(), false);
             Err(format!(
                 "opsdeck is read-only: refused to send {}.{} (only Describe*, Get*, List*, {} are allowed)",
                 meta.service(),
@@ -116,6 +118,21 @@ impl Intercept for ReadOnly {
             )
             .into())
         }
+    }
+
+    /// Every attempt that reached the server is recorded, retries included, when its
+    /// response arrives: the call log is what the server saw (and bills). An attempt that
+    /// never connected (DNS, refused) is not a call.
+    fn read_after_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(meta) = cfg.load::<Metadata>() {
+            self.log.record(meta.service(), meta.name(), true);
+        }
+        Ok(())
     }
 }
 
@@ -126,6 +143,21 @@ pub fn timeouts() -> aws_config::timeout::TimeoutConfig {
         .operation_attempt_timeout(Duration::from_secs(10))
         .operation_timeout(Duration::from_secs(30))
         .build()
+}
+
+/// The SDK configuration opsdeck uses: the standard credential chain and endpoint overrides,
+/// `--profile` / `--region` like the AWS CLI, standard retries (3 attempts) and [`timeouts`].
+pub async fn sdk_config(profile: Option<&str>, region: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    loader.load().await
 }
 
 /// All clients opsdeck uses, built from one `SdkConfig`, each with the read-only guard.
@@ -143,16 +175,7 @@ impl Clients {
     /// The standard credential chain (environment, profiles, SSO, instance roles), with
     /// `--profile` / `--region` like the AWS CLI; `AWS_ENDPOINT_URL[_SERVICE]` is honoured.
     pub async fn load(profile: Option<&str>, region: Option<&str>) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(timeouts())
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
-        if let Some(p) = profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(r) = region {
-            loader = loader.region(aws_config::Region::new(r.to_string()));
-        }
-        Clients::from_sdk_config(&loader.load().await)
+        Clients::from_sdk_config(&sdk_config(profile, region).await)
     }
 
     pub fn from_sdk_config(sdk: &SdkConfig) -> Clients {
@@ -186,6 +209,22 @@ impl Clients {
             ),
             calls,
         }
+    }
+
+    /// [`Clients::from_sdk_config`] with the CloudWatch client built from `cloudwatch` (a
+    /// config builder carrying, e.g., a test's mock interceptor and HTTP client). The read-only
+    /// guard and the call log are added to it as to every other client.
+    pub fn with_cloudwatch_config(
+        sdk: &SdkConfig,
+        cloudwatch: aws_sdk_cloudwatch::config::Builder,
+    ) -> Clients {
+        let mut clients = Clients::from_sdk_config(sdk);
+        let guard = ReadOnly {
+            log: clients.calls.clone(),
+        };
+        clients.cloudwatch =
+            aws_sdk_cloudwatch::Client::from_conf(cloudwatch.interceptor(guard).build());
+        clients
     }
 }
 

@@ -35,6 +35,7 @@ use aws_smithy_types::DateTime;
 
 use super::clients::Clients;
 pub use super::inventory::{FailureKind, SourceFailure};
+use crate::config::{name_selected, AwsSettings};
 use crate::model::metrics::{keys, DbRole, Inventory, SeriesKey};
 use crate::model::time::{align, Ts, HOUR, MINUTE};
 use crate::model::Update;
@@ -90,22 +91,67 @@ pub enum Stat {
     Sum,
     Average,
     Maximum,
-    P50,
-    P95,
-    P99,
+    Minimum,
+    SampleCount,
+    /// A percentile in hundredths of a percent: `Percentile(9990)` is `p99.9`.
+    Percentile(u16),
 }
 
 impl Stat {
-    /// The `Stat` string GetMetricData takes.
-    pub fn as_str(self) -> &'static str {
+    pub const P50: Stat = Stat::Percentile(5000);
+    pub const P95: Stat = Stat::Percentile(9500);
+    pub const P99: Stat = Stat::Percentile(9900);
+
+    /// The `Stat` string GetMetricData takes (`Sum`, `p95`, `p99.9`).
+    pub fn as_str(self) -> std::borrow::Cow<'static, str> {
         match self {
-            Stat::Sum => "Sum",
-            Stat::Average => "Average",
-            Stat::Maximum => "Maximum",
-            Stat::P50 => "p50",
-            Stat::P95 => "p95",
-            Stat::P99 => "p99",
+            Stat::Sum => "Sum".into(),
+            Stat::Average => "Average".into(),
+            Stat::Maximum => "Maximum".into(),
+            Stat::Minimum => "Minimum".into(),
+            Stat::SampleCount => "SampleCount".into(),
+            Stat::Percentile(h) => {
+                let (int, frac) = (h / 100, h % 100);
+                match frac {
+                    0 => format!("p{int}").into(),
+                    f if f % 10 == 0 => format!("p{int}.{}", f / 10).into(),
+                    f => format!("p{int}.{f:02}").into(),
+                }
+            }
         }
+    }
+
+    /// Parse a statistic as a profile writes it (see `config::CustomMetric::stat`): `Sum`,
+    /// `Average`, `Maximum`, `Minimum`, `SampleCount` (any case) or `pNN` / `pNN.N` /
+    /// `pNN.NN` above 0 and at most 100.
+    pub fn parse(s: &str) -> Option<Stat> {
+        for stat in [
+            Stat::Sum,
+            Stat::Average,
+            Stat::Maximum,
+            Stat::Minimum,
+            Stat::SampleCount,
+        ] {
+            if s.eq_ignore_ascii_case(&stat.as_str()) {
+                return Some(stat);
+            }
+        }
+        let n = s.strip_prefix(['p', 'P'])?;
+        let (int, frac) = match n.split_once('.') {
+            Some((i, f)) if !f.is_empty() => (i, f),
+            Some(_) => return None,
+            None => (n, ""),
+        };
+        let digits = |d: &str| d.chars().all(|c| c.is_ascii_digit());
+        if int.is_empty() || int.len() > 3 || frac.len() > 2 || !digits(int) || !digits(frac) {
+            return None;
+        }
+        let int: u32 = int.parse().ok()?;
+        let frac: u32 = format!("{frac:0<2}").parse().ok()?;
+        let hundredths = int * 100 + frac;
+        (1..=10_000)
+            .contains(&hundredths)
+            .then_some(Stat::Percentile(hundredths as u16))
     }
 }
 
@@ -183,6 +229,29 @@ pub enum Formula {
         values: Vec<String>,
         factor: f64,
     },
+}
+
+impl Formula {
+    /// The query ids the formula reads.
+    pub fn inputs(&self) -> Vec<&str> {
+        match self {
+            Formula::Scaled { id, .. } => vec![id.as_str()],
+            Formula::Sum { ids, .. } | Formula::Mean { ids, .. } => {
+                ids.iter().map(String::as_str).collect()
+            }
+            Formula::Percent {
+                numerator,
+                denominator,
+            } => numerator
+                .iter()
+                .chain(denominator)
+                .map(String::as_str)
+                .collect(),
+            Formula::Busiest {
+                weights, values, ..
+            } => weights.iter().chain(values).map(String::as_str).collect(),
+        }
+    }
 }
 
 /// A series the plan produces.
@@ -327,6 +396,7 @@ impl Builder {
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
             .map(|c| c.to_ascii_lowercase())
+            .take(40)
             .collect();
         let id = format!("q{n}_{suffix}");
         self.plan.queries.push(Query {
@@ -561,6 +631,84 @@ pub fn plan(inv: &Inventory, apis: &[String]) -> Plan {
     b.plan
 }
 
+/// The plan for a service profile: the discovered plan ([`plan`]) for `inv` and the `apis`
+/// that `aws.apis` selects, plus every `[[metric]]` of the profile (`aws.metrics`).
+///
+/// A series a `[[metric]]` feeds REPLACES what discovery computes for it: `Formula::Scaled`
+/// by `scale`, or with `percent_of` `Formula::Percent` of this metric over the named series'
+/// metric. A `[[metric]]` identical to a discovered query (metric and stat) shares its query.
+/// Discovered queries that no output uses any more are dropped: CloudWatch bills every query.
+/// Filters on functions, clusters and tables are applied to the inventory beforehand (see
+/// `inventory::apply_settings`). With default settings this is exactly [`plan`].
+pub fn plan_for(inv: &Inventory, apis: &[String], aws: &AwsSettings) -> Plan {
+    let apis: Vec<String> = apis
+        .iter()
+        .filter(|a| name_selected(&aws.apis, a))
+        .cloned()
+        .collect();
+    let mut b = Builder {
+        plan: plan(inv, &apis),
+    };
+    if aws.metrics.is_empty() {
+        return b.plan;
+    }
+    // One query per [[metric]]: series -> query id.
+    let mut ids: BTreeMap<&str, String> = BTreeMap::new();
+    for m in &aws.metrics {
+        // The profile parser only lets valid statistics through.
+        let Some(stat) = Stat::parse(&m.stat) else {
+            continue;
+        };
+        let metric = MetricId {
+            namespace: m.namespace.clone(),
+            name: m.name.clone(),
+            dimensions: m.dimensions.clone(),
+        };
+        let existing = b
+            .plan
+            .queries
+            .iter()
+            .find(|q| q.metric == metric && q.stat == stat)
+            .map(|q| q.id.clone());
+        let id = existing.unwrap_or_else(|| {
+            let dims: Vec<(&str, &str)> = m
+                .dimensions
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            b.query(&m.namespace, &m.name, &dims, stat)
+        });
+        ids.insert(m.series.as_str(), id);
+    }
+    for m in &aws.metrics {
+        let Some(id) = ids.get(m.series.as_str()) else {
+            continue;
+        };
+        let formula = match m.percent_of.as_deref().and_then(|of| ids.get(of)) {
+            Some(denominator) => Formula::Percent {
+                numerator: vec![id.clone()],
+                denominator: vec![denominator.clone()],
+            },
+            None => Formula::Scaled {
+                id: id.clone(),
+                factor: m.scale,
+            },
+        };
+        match b.plan.outputs.iter_mut().find(|o| o.key == m.series) {
+            Some(o) => o.formula = formula,
+            None => b.output(m.series.clone(), formula),
+        }
+    }
+    let used: BTreeSet<&str> = b
+        .plan
+        .outputs
+        .iter()
+        .flat_map(|o| o.formula.inputs())
+        .collect();
+    b.plan.queries.retain(|q| used.contains(q.id.as_str()));
+    b.plan
+}
+
 /// API Gateway API names that report `Count` (ListMetrics, all pages), sorted.
 pub async fn discover_apis(clients: &Clients) -> Result<Vec<String>, SourceFailure> {
     let mut names = BTreeSet::new();
@@ -699,6 +847,15 @@ impl MetricsFetcher {
     }
 }
 
+/// GetMetricData gets longer than other calls: a first read of 3 hours of 500 metrics is a
+/// big answer, and a retry after a timeout is billed again.
+pub fn metric_data_timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .operation_attempt_timeout(std::time::Duration::from_secs(30))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build()
+}
+
 /// One batch (at most 500 queries), all pages.
 async fn get_metric_data(
     client: &aws_sdk_cloudwatch::Client,
@@ -718,6 +875,11 @@ async fn get_metric_data(
             .end_time(DateTime::from_secs(end))
             .scan_by(ScanBy::TimestampAscending)
             .set_next_token(token.take())
+            .customize()
+            .config_override(
+                aws_sdk_cloudwatch::config::Builder::default()
+                    .timeout_config(metric_data_timeouts()),
+            )
             .send()
             .await
             .map_err(|e| failure(e, "cloudwatch:GetMetricData"))?;
@@ -748,6 +910,7 @@ async fn get_metric_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::CustomMetric;
     use crate::model::metrics::{Capacity, DbInstance, LambdaFunction, Table};
 
     fn inventory() -> Inventory {
@@ -910,6 +1073,194 @@ mod tests {
         assert!(!u
             .iter()
             .any(|x| matches!(x, Update::Points { key, .. } if key == keys::LAMBDA_ERRORS)));
+    }
+
+    #[test]
+    fn stats_parse_and_print() {
+        for (text, stat) in [
+            ("Sum", Stat::Sum),
+            ("Average", Stat::Average),
+            ("Maximum", Stat::Maximum),
+            ("Minimum", Stat::Minimum),
+            ("SampleCount", Stat::SampleCount),
+            ("p50", Stat::P50),
+            ("p95", Stat::P95),
+            ("p99", Stat::P99),
+            ("p99.9", Stat::Percentile(9990)),
+            ("p99.99", Stat::Percentile(9999)),
+            ("p0.5", Stat::Percentile(50)),
+            ("p100", Stat::Percentile(10_000)),
+        ] {
+            assert_eq!(Stat::parse(text), Some(stat), "{text}");
+            assert_eq!(stat.as_str(), text);
+        }
+        assert_eq!(Stat::parse("sum"), Some(Stat::Sum));
+        assert_eq!(Stat::parse("P95"), Some(Stat::P95));
+        assert_eq!(Stat::parse("p99.90"), Some(Stat::Percentile(9990)));
+        for bad in ["", "p0", "p101", "p9.", "p99.999", "tm99", "Median"] {
+            assert_eq!(Stat::parse(bad), None, "{bad}");
+        }
+    }
+
+    fn custom(series: &str, namespace: &str, name: &str, stat: &str) -> CustomMetric {
+        CustomMetric {
+            series: series.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+            dimensions: vec![("Service".into(), "svc".into())],
+            stat: stat.into(),
+            scale: 1.0,
+            percent_of: None,
+            unit: None,
+        }
+    }
+
+    fn output<'a>(p: &'a Plan, key: &str) -> &'a Formula {
+        &p.outputs
+            .iter()
+            .find(|o| o.key == key)
+            .unwrap_or_else(|| panic!("no output {key}"))
+            .formula
+    }
+
+    #[test]
+    fn plan_for_defaults_is_the_discovered_plan() {
+        let apis = vec!["a".to_string(), "b".to_string()];
+        let d = AwsSettings::default();
+        assert_eq!(plan_for(&inventory(), &apis, &d), plan(&inventory(), &apis));
+        assert_eq!(plan_for(&inventory(), &[], &d), plan(&inventory(), &[]));
+        let none = Inventory::default();
+        assert_eq!(plan_for(&none, &[], &d), Plan::default());
+        // The API filter applies to discovered APIs.
+        let only_a = AwsSettings {
+            apis: vec!["a*".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            plan_for(&inventory(), &apis, &only_a),
+            plan(&inventory(), &["a".to_string()])
+        );
+    }
+
+    #[test]
+    fn custom_metrics_replace_discovered_series() {
+        let mut errors = custom(keys::ERROR_RATE, "ProfileAPI", "ProfileAPIErrors", "Sum");
+        errors.percent_of = Some(keys::REQUESTS.into());
+        let mut slow = custom(keys::P99, "ProfileAPI", "ProfileAPILatency", "p99.9");
+        slow.scale = 1000.0;
+        let aws = AwsSettings {
+            metrics: vec![
+                custom(keys::REQUESTS, "ProfileAPI", "ProfileAPIRequests", "Sum"),
+                errors,
+                custom(keys::P95, "ProfileAPI", "ProfileAPILatency", "p95"),
+                slow,
+                custom("custom/depth", "App", "QueueDepth", "Maximum"),
+                // The same metric and stat as a discovered query: shared, not asked twice.
+                CustomMetric {
+                    dimensions: vec![("FunctionName".into(), "api".into())],
+                    ..custom("custom/api-errors", "AWS/Lambda", "Errors", "Sum")
+                },
+            ],
+            ..Default::default()
+        };
+        let inv = inventory();
+        let discovered = plan(&inv, &[]);
+        let p = plan_for(&inv, &[], &aws);
+        let q = |name: &str, stat: Stat| {
+            p.queries
+                .iter()
+                .find(|q| q.metric.name == name && q.stat == stat)
+                .unwrap_or_else(|| panic!("no query {name} {}", stat.as_str()))
+        };
+        let requests = q("ProfileAPIRequests", Stat::Sum);
+        assert_eq!(requests.metric.namespace, "ProfileAPI");
+        assert_eq!(
+            requests.metric.dimensions,
+            [("Service".to_string(), "svc".to_string())]
+        );
+        assert_eq!(
+            output(&p, keys::REQUESTS),
+            &Formula::Scaled {
+                id: requests.id.clone(),
+                factor: 1.0
+            }
+        );
+        assert_eq!(
+            output(&p, keys::ERROR_RATE),
+            &Formula::Percent {
+                numerator: vec![q("ProfileAPIErrors", Stat::Sum).id.clone()],
+                denominator: vec![requests.id.clone()],
+            }
+        );
+        assert_eq!(
+            output(&p, keys::P99),
+            &Formula::Scaled {
+                id: q("ProfileAPILatency", Stat::Percentile(9990)).id.clone(),
+                factor: 1000.0
+            }
+        );
+        assert_eq!(
+            output(&p, "custom/depth"),
+            &Formula::Scaled {
+                id: q("QueueDepth", Stat::Maximum).id.clone(),
+                factor: 1.0
+            }
+        );
+        let api_errors = id_of(&discovered, "Errors", "api");
+        assert_eq!(
+            output(&p, "custom/api-errors"),
+            &Formula::Scaled {
+                id: api_errors.clone(),
+                factor: 1.0
+            }
+        );
+        assert_eq!(
+            p.queries
+                .iter()
+                .filter(|q| q.metric.name == "Errors" && q.metric.namespace == "AWS/Lambda")
+                .count(),
+            2,
+            "one per function, the custom one shared"
+        );
+        // Each key once; discovered series that no [[metric]] feeds stay as they were.
+        let keys_: BTreeSet<&str> = p.outputs.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(keys_.len(), p.outputs.len());
+        for o in &discovered.outputs {
+            if !aws.metrics.iter().any(|m| m.series == o.key) {
+                assert_eq!(output(&p, &o.key), &o.formula, "{}", o.key);
+            }
+        }
+        // The Duration p95/p99 queries only fed the replaced latency series: dropped. p50 still
+        // comes from discovery.
+        let durations: Vec<Stat> = p
+            .queries
+            .iter()
+            .filter(|q| q.metric.name == "Duration")
+            .map(|q| q.stat)
+            .collect();
+        assert_eq!(durations, [Stat::P50, Stat::P50]);
+        // Every query is used, ids are unique.
+        let used: BTreeSet<&str> = p.outputs.iter().flat_map(|o| o.formula.inputs()).collect();
+        let ids: BTreeSet<&str> = p.queries.iter().map(|q| q.id.as_str()).collect();
+        assert_eq!(used, ids);
+        assert_eq!(ids.len(), p.queries.len());
+
+        // Evaluated: the custom values, not Lambda's.
+        let mut r = Results::new();
+        r.insert(requests.id.clone(), series(&[(0, 400.0), (60, 0.0)]));
+        r.insert(
+            q("ProfileAPIErrors", Stat::Sum).id.clone(),
+            series(&[(0, 2.0), (60, 0.0)]),
+        );
+        r.insert(
+            q("ProfileAPILatency", Stat::Percentile(9990)).id.clone(),
+            series(&[(0, 1.5)]),
+        );
+        r.insert(id_of(&p, "Invocations", "api"), series(&[(0, 999.0)]));
+        let u = p.evaluate(&r);
+        assert_eq!(points(&u, keys::REQUESTS), vec![(0, 400.0), (60, 0.0)]);
+        assert_eq!(points(&u, keys::ERROR_RATE), vec![(0, 0.5), (60, 0.0)]);
+        assert_eq!(points(&u, keys::P99), vec![(0, 1500.0)]);
     }
 
     #[test]

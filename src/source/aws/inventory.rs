@@ -19,6 +19,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::clients::Clients;
+use crate::config::{name_selected, AwsSettings};
 use crate::model::metrics::{Capacity, DbInstance, DbRole, Inventory, LambdaFunction, Table};
 use crate::model::time::Ts;
 use crate::model::Update;
@@ -544,6 +545,28 @@ pub async fn fetch_dynamodb(clients: &Clients) -> Result<Vec<Table>, SourceFailu
     Ok(out)
 }
 
+/// Apply a service profile's `[aws]` settings to a discovered inventory: keep only the
+/// functions, tables and DB instances (by their cluster) its filters select (an empty filter
+/// keeps everything), and set each instance's `max_connections` from `aws.max_connections`:
+/// the instance's own entry first, then its cluster's; otherwise the discovered value (the
+/// instance-class default) stays.
+pub fn apply_settings(inv: &mut Inventory, aws: &AwsSettings) {
+    inv.functions
+        .retain(|f| name_selected(&aws.functions, &f.name));
+    inv.tables.retain(|t| name_selected(&aws.tables, &t.name));
+    inv.db_instances
+        .retain(|d| name_selected(&aws.db_clusters, &d.cluster));
+    for d in &mut inv.db_instances {
+        if let Some(max) = aws
+            .max_connections
+            .get(&d.id)
+            .or_else(|| aws.max_connections.get(&d.cluster))
+        {
+            d.max_connections = *max;
+        }
+    }
+}
+
 /// PROVISIONED → provisioned units; PAY_PER_REQUEST → on demand; no billing mode summary
 /// (older tables, some responses) → provisioned if any throughput is set, else on demand.
 fn capacity(mode: Option<&BillingMode>, rcu: i64, wcu: i64) -> Capacity {
@@ -610,6 +633,108 @@ mod tests {
         assert_eq!(
             capacity(None, 5, 5),
             Capacity::Provisioned { rcu: 5.0, wcu: 5.0 }
+        );
+    }
+
+    fn sample() -> Inventory {
+        let db = |id: &str, cluster: &str, role| DbInstance {
+            id: id.into(),
+            cluster: cluster.into(),
+            role,
+            class: "db.r6g.large".into(),
+            max_connections: 1000,
+        };
+        Inventory {
+            service: "aws us-east-1".into(),
+            functions: ["crypto-watch-api", "profile-api", "profile-worker"]
+                .iter()
+                .map(|n| LambdaFunction {
+                    name: n.to_string(),
+                    reserved: None,
+                })
+                .collect(),
+            account_concurrency: 1000,
+            db_instances: vec![
+                db("profile-db-writer", "profile-db", DbRole::Writer),
+                db("profile-db-reader-1", "profile-db", DbRole::Reader),
+                db("orders-1", "orders", DbRole::Writer),
+            ],
+            tables: ["crypto-watch-data", "crypto-watch-sessions", "orders"]
+                .iter()
+                .map(|n| Table {
+                    name: n.to_string(),
+                    capacity: Capacity::OnDemand,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn settings_filter_the_inventory() {
+        let mut inv = sample();
+        apply_settings(&mut inv, &AwsSettings::default());
+        assert_eq!(inv, sample(), "empty filters keep everything");
+
+        let aws = AwsSettings {
+            functions: vec!["profile-*".into()],
+            db_clusters: vec!["profile-db".into()],
+            tables: vec!["crypto-watch-data".into()],
+            ..Default::default()
+        };
+        let mut inv = sample();
+        apply_settings(&mut inv, &aws);
+        let names = |v: Vec<&str>| v.into_iter().map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            inv.functions
+                .iter()
+                .map(|f| f.name.clone())
+                .collect::<Vec<_>>(),
+            names(vec!["profile-api", "profile-worker"])
+        );
+        assert_eq!(
+            inv.db_instances
+                .iter()
+                .map(|d| d.id.clone())
+                .collect::<Vec<_>>(),
+            names(vec!["profile-db-writer", "profile-db-reader-1"]),
+            "instances by their cluster"
+        );
+        assert_eq!(
+            inv.tables
+                .iter()
+                .map(|t| t.name.clone())
+                .collect::<Vec<_>>(),
+            names(vec!["crypto-watch-data"])
+        );
+        assert_eq!(inv.account_concurrency, 1000);
+        assert_eq!(inv.service, "aws us-east-1");
+    }
+
+    #[test]
+    fn settings_set_max_connections() {
+        let aws = AwsSettings {
+            max_connections: [
+                ("profile-db".to_string(), 100),
+                ("profile-db-reader-1".to_string(), 50),
+            ]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let mut inv = sample();
+        apply_settings(&mut inv, &aws);
+        let max: Vec<(&str, u32)> = inv
+            .db_instances
+            .iter()
+            .map(|d| (d.id.as_str(), d.max_connections))
+            .collect();
+        assert_eq!(
+            max,
+            [
+                ("profile-db-writer", 100),  // its cluster's
+                ("profile-db-reader-1", 50), // its own wins
+                ("orders-1", 1000),          // the class default stays
+            ]
         );
     }
 

@@ -9,11 +9,16 @@
 //! the window that can come back, and never more than [`MAX_SEEN_PER_GROUP`]. FilterLogEvents
 //! searches every stream of a group, so new streams are picked up without listing them.
 //!
+//! FilterLogEvents has a low per-account rate (~5 TPS, shared with everything else in the
+//! account): the poller spaces its calls by at least [`DEFAULT_MIN_CALL_INTERVAL`] (at most
+//! ~3.3 calls a second, whatever the number of groups and pages).
+//!
 //! Messages are returned as raw bytes, not sanitised: the model sanitises on entry.
 //! IAM action: `logs:FilterLogEvents`.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
+use std::time::Duration;
 
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -23,14 +28,55 @@ use crate::model::RawLog;
 
 /// Scope of log polling failures (`Update::SourceError::scope`).
 pub const SCOPE_LOGS: &str = "aws/logs";
-/// How far back the first poll of a group reads.
-pub const DEFAULT_LOOKBACK_MS: i64 = 10 * 60 * 1000;
+/// How far back the first poll of a group reads: the half hour before opsdeck started is
+/// context an operator wants on screen.
+pub const DEFAULT_LOOKBACK_MS: i64 = 30 * 60 * 1000;
 /// How far behind the cursor each poll re-reads, for late-arriving events.
 pub const DEFAULT_OVERLAP_MS: i64 = 2 * 60 * 1000;
 /// Pages (of up to 10,000 events / 1 MB) read per group per poll; the rest comes next poll.
 pub const MAX_PAGES_PER_GROUP: usize = 20;
 /// The most event ids remembered per group.
 pub const MAX_SEEN_PER_GROUP: usize = 50_000;
+/// The least time between two FilterLogEvents calls of one poller (quota ~5 TPS per account).
+pub const DEFAULT_MIN_CALL_INTERVAL: Duration = Duration::from_millis(300);
+
+/// One log event with where it came from (what both the poller and Live Tail produce).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    /// The log group's name.
+    pub group: String,
+    pub stream: String,
+    /// Milliseconds since the epoch (the event's own timestamp).
+    pub ts_ms: i64,
+    pub message: String,
+}
+
+impl LogEvent {
+    /// What reaches the model: seconds, the group name as the source, the raw bytes.
+    pub fn to_raw(&self) -> RawLog {
+        RawLog {
+            ts: self.ts_ms.div_euclid(1000),
+            source: self.group.clone(),
+            bytes: self.message.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Spaces calls to respect a rate.
+#[derive(Debug, Clone)]
+struct Pacer {
+    min_interval: Duration,
+    last: Option<tokio::time::Instant>,
+}
+
+impl Pacer {
+    async fn wait(&mut self) {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + self.min_interval).await;
+        }
+        self.last = Some(tokio::time::Instant::now());
+    }
+}
 
 #[derive(Debug, Clone, Default)]
 struct Position {
@@ -87,10 +133,12 @@ pub struct LogPoller {
     lookback_ms: i64,
     overlap_ms: i64,
     max_pages: usize,
+    pattern: Option<String>,
+    pacer: Pacer,
 }
 
 impl LogPoller {
-    /// A poller over `groups` with the default lookback (10 minutes) and overlap (2 minutes).
+    /// A poller over `groups` with the default lookback (30 minutes) and overlap (2 minutes).
     pub fn new(groups: Vec<String>) -> Self {
         let mut p = Self {
             groups: Vec::new(),
@@ -98,12 +146,18 @@ impl LogPoller {
             lookback_ms: DEFAULT_LOOKBACK_MS,
             overlap_ms: DEFAULT_OVERLAP_MS,
             max_pages: MAX_PAGES_PER_GROUP,
+            pattern: None,
+            pacer: Pacer {
+                min_interval: DEFAULT_MIN_CALL_INTERVAL,
+                last: None,
+            },
         };
         p.set_groups(groups);
         p
     }
 
-    /// How far back the first poll of a group reads.
+    /// How far back the first poll of a group reads: the half hour before opsdeck started is
+    /// context an operator wants on screen.
     pub fn with_lookback_minutes(mut self, minutes: u32) -> Self {
         self.lookback_ms = i64::from(minutes) * 60_000;
         self
@@ -113,6 +167,32 @@ impl LogPoller {
     pub fn with_overlap_ms(mut self, ms: i64) -> Self {
         self.overlap_ms = ms.max(0);
         self
+    }
+
+    /// The least time between two FilterLogEvents calls.
+    pub fn with_min_call_interval(mut self, interval: Duration) -> Self {
+        self.pacer.min_interval = interval;
+        self
+    }
+
+    /// The CloudWatch filter pattern sent with every call (`None`: every event). Positions
+    /// are kept: a changed pattern applies from each group's position on.
+    pub fn set_filter_pattern(&mut self, pattern: Option<String>) {
+        self.pattern = pattern.filter(|p| !p.trim().is_empty());
+    }
+
+    /// Events up to `ts_ms` of `group` have been delivered another way (Live Tail): the next
+    /// poll reads from `ts_ms - overlap` instead of from the old position.
+    pub fn advance(&mut self, group: &str, ts_ms: i64) {
+        if !self.groups.iter().any(|g| g == group) {
+            return;
+        }
+        let pos = self.positions.entry(group.to_string()).or_default();
+        if pos.cursor.is_none_or(|c| c < ts_ms) {
+            pos.cursor = Some(ts_ms);
+            pos.resume_exact = false;
+            pos.prune(ts_ms - self.overlap_ms);
+        }
     }
 
     /// Change the groups (e.g. after an inventory refresh); groups kept keep their positions,
@@ -136,35 +216,62 @@ impl LogPoller {
     /// before `now_ms`). Groups are read one after the other (FilterLogEvents has a low
     /// per-account rate). A group that does not exist (yet) is empty, not a failure.
     pub async fn poll(&mut self, clients: &Clients, now_ms: i64) -> LogPoll {
-        let mut events: Vec<(i64, usize, RawLog)> = Vec::new();
+        let (events, failure) = self.poll_events(clients, None, now_ms).await;
+        LogPoll {
+            logs: events.iter().map(LogEvent::to_raw).collect(),
+            failure,
+        }
+    }
+
+    /// Like [`LogPoller::poll`], with each event's group and stream, for the groups in
+    /// `only` (all groups when `None`; names not in [`LogPoller::groups`] are ignored).
+    pub async fn poll_events(
+        &mut self,
+        clients: &Clients,
+        only: Option<&[String]>,
+        now_ms: i64,
+    ) -> (Vec<LogEvent>, Option<SourceFailure>) {
+        let mut events: Vec<(usize, LogEvent)> = Vec::new();
         let mut failures: Vec<SourceFailure> = Vec::new();
         for (gi, group) in self.groups.iter().enumerate() {
+            if only.is_some_and(|o| !o.contains(group)) {
+                continue;
+            }
             let pos = self.positions.entry(group.clone()).or_default();
             let start = match pos.cursor {
                 None => now_ms - self.lookback_ms,
                 Some(c) if pos.resume_exact => c,
                 Some(c) => c - self.overlap_ms,
             };
-            match read_group(clients, group, start, self.max_pages).await {
+            let read = read_group(
+                clients,
+                &mut self.pacer,
+                group,
+                self.pattern.as_deref(),
+                start,
+                self.max_pages,
+            )
+            .await;
+            match read {
                 Ok(Read::Missing) => {}
                 Ok(Read::Events {
                     events: got,
                     complete,
                 }) => {
                     let mut newest = pos.cursor.unwrap_or(i64::MIN);
-                    for (ts, key, message) in got {
+                    for (ts, key, stream, message) in got {
                         newest = newest.max(ts);
                         if pos.seen.contains(&key) {
                             continue;
                         }
                         pos.remember(ts, key);
                         events.push((
-                            ts,
                             gi,
-                            RawLog {
-                                ts: ts.div_euclid(1000),
-                                source: group.clone(),
-                                bytes: message.into_bytes(),
+                            LogEvent {
+                                group: group.clone(),
+                                stream,
+                                ts_ms: ts,
+                                message,
                             },
                         ));
                     }
@@ -187,7 +294,7 @@ impl LogPoller {
                 Err(f) => failures.push(f),
             }
         }
-        events.sort_by_key(|(ts, gi, _)| (*ts, *gi));
+        events.sort_by_key(|(gi, e)| (e.ts_ms, *gi));
         let failure = match failures.len() {
             0 => None,
             1 => failures.pop(),
@@ -199,36 +306,37 @@ impl LogPoller {
                 })
             }
         };
-        LogPoll {
-            logs: events.into_iter().map(|(_, _, l)| l).collect(),
-            failure,
-        }
+        (events.into_iter().map(|(_, e)| e).collect(), failure)
     }
 }
 
 enum Read {
     Missing,
-    /// (timestamp ms, dedup key, message); `complete` is false when pages were left.
+    /// (timestamp ms, dedup key, stream, message); `complete` is false when pages were left.
     Events {
-        events: Vec<(i64, String, String)>,
+        events: Vec<(i64, String, String, String)>,
         complete: bool,
     },
 }
 
 async fn read_group(
     clients: &Clients,
+    pacer: &mut Pacer,
     group: &str,
+    pattern: Option<&str>,
     start: i64,
     max_pages: usize,
 ) -> Result<Read, SourceFailure> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     for _ in 0..max_pages {
+        pacer.wait().await;
         let res = clients
             .logs
             .filter_log_events()
             .log_group_name(group)
             .start_time(start.max(0))
+            .set_filter_pattern(pattern.map(str::to_string))
             .set_next_token(token.take())
             .send()
             .await;
@@ -246,11 +354,12 @@ async fn read_group(
                 continue;
             };
             let message = e.message().unwrap_or_default().to_string();
+            let stream = e.log_stream_name().unwrap_or_default().to_string();
             let key = match e.event_id() {
                 Some(id) if !id.is_empty() => id.to_string(),
-                _ => fallback_key(ts, e.log_stream_name().unwrap_or_default(), &message),
+                _ => fallback_key(ts, &stream, &message),
             };
-            out.push((ts, key, message));
+            out.push((ts, key, stream, message));
         }
         match page.next_token() {
             Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_string()),

@@ -2,6 +2,9 @@
 //! (moto; expected values from `seeded.json`), and with `aws-smithy-mocks` for what moto
 //! cannot produce (composite alarms, throttling, AccessDenied, pagination).
 
+mod common;
+use common::seeded;
+
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -20,13 +23,6 @@ use opsdeck::source::aws::alarms::{self, MAX_PAGES, SCOPE_ALARMS};
 use opsdeck::source::aws::clients::Clients;
 use opsdeck::source::aws::inventory::FailureKind;
 use serde_json::Value;
-
-fn seeded() -> Value {
-    let path = std::env::var("OPSDECK_TEST_SEEDED")
-        .expect("OPSDECK_TEST_SEEDED is not set: run ./scripts/test (it starts the AWS emulator)");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    serde_json::from_str(&text).expect("seeded.json is JSON")
-}
 
 async fn emulator_clients() -> Clients {
     Clients::from_sdk_config(&aws_config::defaults(BehaviorVersion::latest()).load().await)

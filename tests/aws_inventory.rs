@@ -1,6 +1,9 @@
 //! The AWS inventory, the FilterLogEvents poller and the read-only guard, over the real SDK
 //! against the seeded local emulator (moto). Expected values come from `seeded.json`.
 
+mod common;
+use common::{clients, seeded};
+
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -11,18 +14,6 @@ use opsdeck::model::{Model, Profile, RawLog, Update};
 use opsdeck::source::aws::clients::Clients;
 use opsdeck::source::aws::inventory::{self, DEFAULT_ACCOUNT_CONCURRENCY};
 use opsdeck::source::aws::logs::LogPoller;
-use serde_json::Value;
-
-fn seeded() -> Value {
-    let path = std::env::var("OPSDECK_TEST_SEEDED")
-        .expect("OPSDECK_TEST_SEEDED is not set: run ./scripts/test (it starts the AWS emulator)");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    serde_json::from_str(&text).expect("seeded.json is JSON")
-}
-
-async fn clients() -> Clients {
-    Clients::from_sdk_config(&aws_config::defaults(BehaviorVersion::latest()).load().await)
-}
 
 #[tokio::test]
 async fn inventory_matches_the_seeded_account() {

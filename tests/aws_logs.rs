@@ -7,6 +7,9 @@
 //! aws-sdk-cloudwatchlogs 1.162), so the Live Tail test adds an interceptor that strips the
 //! prefix to opsdeck's logs client (keeping its read-only guard): test support only.
 
+mod common;
+use common::seeded;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -26,15 +29,7 @@ use opsdeck::source::aws::livetail::{
     SessionEnd,
 };
 use opsdeck::source::aws::logs::LogPoller;
-use serde_json::Value;
 use tokio::sync::{mpsc, watch};
-
-fn seeded() -> Value {
-    let path = std::env::var("OPSDECK_TEST_SEEDED")
-        .expect("OPSDECK_TEST_SEEDED is not set: run ./scripts/test (it starts the AWS emulator)");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
-    serde_json::from_str(&text).expect("seeded.json is JSON")
-}
 
 async fn sdk() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await

@@ -3,14 +3,15 @@
 //!
 //! Needs the emulator: run `./scripts/test` (it starts it and sets the environment).
 
+mod common;
+use common::{clients, env, seeded};
+
 use std::collections::BTreeSet;
 
-use aws_config::BehaviorVersion;
 use opsdeck::model::metrics::{
     keys, Capacity, DbInstance, DbRole, Inventory, LambdaFunction, Table,
 };
 use opsdeck::model::Update;
-use opsdeck::source::aws::clients::Clients;
 use opsdeck::source::aws::cloudwatch::{
     discover_apis, plan, plan_for, MetricsFetcher, REREAD_PERIODS,
 };
@@ -20,22 +21,6 @@ use serde_json::Value;
 /// Tests that send GetMetricData run one at a time, so that each can count its own calls in
 /// the proxy's request log.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run ./scripts/test (it starts the AWS emulator)")
-    })
-}
-
-fn seeded() -> Value {
-    let path = env("OPSDECK_TEST_SEEDED");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).expect("seeded.json")
-}
-
-async fn clients() -> Clients {
-    Clients::from_sdk_config(&aws_config::defaults(BehaviorVersion::latest()).load().await)
-}
 
 /// The inventory the seed created, from seeded.json.
 fn inventory(seed: &Value) -> Inventory {
@@ -519,4 +504,48 @@ async fn profile_api_profile_reads_its_custom_metrics() {
             "{key}: not the Profile API's"
         );
     }
+}
+
+/// ListMetrics tells which resources report: exactly the ones the seed wrote metrics for.
+#[tokio::test]
+async fn discovery_finds_the_resources_that_report() {
+    let seed = seeded();
+    let reporting = opsdeck::source::aws::cloudwatch::discover(&clients().await)
+        .await
+        .expect("ListMetrics");
+    let seeded_values = |namespace: &str, metric: &str, dim: &str| -> BTreeSet<String> {
+        seed["metrics"]["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["namespace"] == namespace && s["metric"] == metric)
+            .filter_map(|s| s["dimensions"][dim].as_str().map(str::to_string))
+            .collect()
+    };
+    assert_eq!(
+        reporting.functions,
+        seeded_values("AWS/Lambda", "Invocations", "FunctionName")
+    );
+    assert_eq!(
+        reporting.db_instances,
+        seeded_values("AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier")
+    );
+    assert_eq!(
+        reporting.tables,
+        seeded_values("AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName")
+    );
+    assert_eq!(
+        reporting.apis.iter().cloned().collect::<BTreeSet<_>>(),
+        seeded_values("AWS/ApiGateway", "Count", "ApiName")
+    );
+    assert!(!reporting.functions.is_empty() && !reporting.tables.is_empty());
+    // The plan asks only for what reports.
+    let mut inv = inventory(&seed);
+    inv.functions.push(LambdaFunction {
+        name: "idle-function".into(),
+        reserved: None,
+    });
+    let selected = reporting.select(&inv);
+    assert!(selected.functions.iter().all(|f| f.name != "idle-function"));
+    assert_eq!(selected.functions.len(), inv.functions.len() - 1);
 }

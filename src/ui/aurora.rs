@@ -38,21 +38,7 @@ impl InstanceStat {
 
 /// Worst first, then busiest (connections / max_connections, then connections), then by id.
 pub fn sort(list: &mut [InstanceStat]) {
-    list.sort_by(|a, b| {
-        b.level
-            .cmp(&a.level)
-            .then(
-                b.share()
-                    .unwrap_or(-1.0)
-                    .total_cmp(&a.share().unwrap_or(-1.0)),
-            )
-            .then(
-                b.connections
-                    .unwrap_or(-1.0)
-                    .total_cmp(&a.connections.unwrap_or(-1.0)),
-            )
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    chart::sort_worst_busiest(list, |i| i.level, |i| [i.share(), i.connections], |i| &i.id);
 }
 
 /// The instances of the inventory and any the metrics name that the inventory lacks, in

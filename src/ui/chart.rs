@@ -644,6 +644,30 @@ pub fn rows(area: Rect, buf: &mut Buffer, rows: &[Row], max: u16, theme: &Theme)
     max as u16
 }
 
+/// Order resource rows worst first, then busiest: by `level` (most severe first), then by
+/// each of `busy`'s measures in turn, largest first (a missing measure sorts last), then by
+/// `name`. The three per-resource panes and their picker share this order.
+pub fn sort_worst_busiest<T, const N: usize>(
+    list: &mut [T],
+    level: impl Fn(&T) -> Level,
+    busy: impl Fn(&T) -> [Option<f64>; N],
+    name: impl Fn(&T) -> &str,
+) {
+    list.sort_by(|a, b| {
+        let (ka, kb) = (busy(a), busy(b));
+        let by_busy = ka
+            .iter()
+            .zip(&kb)
+            .map(|(x, y)| y.unwrap_or(-1.0).total_cmp(&x.unwrap_or(-1.0)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal);
+        level(b)
+            .cmp(&level(a))
+            .then(by_busy)
+            .then_with(|| name(a).cmp(name(b)))
+    });
+}
+
 /// How many rows to give resource rows: keep at least 4 rows for the chart when possible.
 pub fn row_budget(free: u16, n: usize) -> u16 {
     let n = n.min(u16::MAX as usize) as u16;

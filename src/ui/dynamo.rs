@@ -50,22 +50,12 @@ impl TableStat {
 /// Worst first, then busiest (throttles, then consumed / provisioned, then consumed units,
 /// which is all on-demand tables have), then by name.
 pub fn sort(list: &mut [TableStat]) {
-    let key = |t: &TableStat| {
-        (
-            t.throttles.unwrap_or(-1.0),
-            t.share.unwrap_or(-1.0),
-            t.consumed().unwrap_or(-1.0),
-        )
-    };
-    list.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        b.level
-            .cmp(&a.level)
-            .then(kb.0.total_cmp(&ka.0))
-            .then(kb.1.total_cmp(&ka.1))
-            .then(kb.2.total_cmp(&ka.2))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    chart::sort_worst_busiest(
+        list,
+        |t| t.level,
+        |t| [t.throttles, t.share, t.consumed()],
+        |t| &t.name,
+    );
 }
 
 /// The tables of the inventory and any the metrics name that the inventory lacks, in

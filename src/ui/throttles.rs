@@ -40,22 +40,12 @@ impl FnStat {
 /// Worst first, then busiest (concurrency / limit, then throttles, then concurrency), then
 /// by name.
 pub fn sort(fns: &mut [FnStat]) {
-    let key = |f: &FnStat| {
-        (
-            f.share().unwrap_or(-1.0),
-            f.throttles.unwrap_or(-1.0),
-            f.concurrency.unwrap_or(-1.0),
-        )
-    };
-    fns.sort_by(|a, b| {
-        let (ka, kb) = (key(a), key(b));
-        b.level
-            .cmp(&a.level)
-            .then(kb.0.total_cmp(&ka.0))
-            .then(kb.1.total_cmp(&ka.1))
-            .then(kb.2.total_cmp(&ka.2))
-            .then_with(|| a.name.cmp(&b.name))
-    });
+    chart::sort_worst_busiest(
+        fns,
+        |f| f.level,
+        |f| [f.share(), f.throttles, f.concurrency],
+        |f| &f.name,
+    );
 }
 
 /// The functions of the inventory and any function the metrics name that the inventory

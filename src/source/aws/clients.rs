@@ -42,8 +42,8 @@ pub struct Call {
     pub allowed: bool,
 }
 
-/// Every call of a session, in order, shared by all clients: each attempt the server answered
-/// (retries included), and each call the guard refused (never sent).
+/// Every call of a session, in order, shared by all clients: each attempt that went to the
+/// server (retries included), and each call the guard refused (never sent).
 #[derive(Debug, Clone, Default)]
 pub struct CallLog {
     inner: Arc<Mutex<Vec<Call>>>,
@@ -106,7 +106,7 @@ impl Intercept for ReadOnly {
         };
         let allowed = is_read_only(meta.name());
         if allowed {
-            // Counted per attempt, when the server answers (see `read_after_transmit`).
+            // Counted per attempt that went to the server (see `read_after_attempt`).
             Ok(())
         } else {
             self.log.record(meta.service(), meta.name(), false);
@@ -120,16 +120,25 @@ impl Intercept for ReadOnly {
         }
     }
 
-    /// Every attempt that reached the server is recorded, retries included, when its
-    /// response arrives: the call log is what the server saw (and bills). An attempt that
-    /// never connected (DNS, refused) is not a call.
-    fn read_after_transmit(
+    /// Every attempt that went to the server is recorded when it ends, retries included, so
+    /// that the call log is what the server saw (and bills): an attempt that got a response,
+    /// or that timed out waiting for one. An attempt that never connected (DNS, refused) is
+    /// not a call.
+    fn read_after_attempt(
         &self,
-        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef<'_>,
+        context: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(meta) = cfg.load::<Metadata>() {
+        let sent = context.response().is_some()
+            || match context.output_or_error() {
+                Some(Err(e)) => match e.as_connector_error() {
+                    Some(c) => c.is_timeout(),
+                    None => e.is_timeout_error(),
+                },
+                _ => context.request().is_some(),
+            };
+        if let (true, Some(meta)) = (sent, cfg.load::<Metadata>()) {
             self.log.record(meta.service(), meta.name(), true);
         }
         Ok(())

@@ -28,7 +28,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricStat, RecentlyActive, ScanBy,
+};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::DateTime;
@@ -709,30 +711,39 @@ pub fn plan_for(inv: &Inventory, apis: &[String], aws: &AwsSettings) -> Plan {
     b.plan
 }
 
-/// API Gateway API names that report `Count` (ListMetrics, all pages), sorted.
-pub async fn discover_apis(clients: &Clients) -> Result<Vec<String>, SourceFailure> {
+/// The values of `dimension` over the metrics `namespace`/`metric` that reported in the last
+/// 3 hours (ListMetrics with `RecentlyActive=PT3H`, all pages).
+async fn reporting_values(
+    clients: &Clients,
+    namespace: &str,
+    metric: &str,
+    dimension: &str,
+) -> Result<BTreeSet<String>, SourceFailure> {
     let mut names = BTreeSet::new();
     let mut token: Option<String> = None;
     for _ in 0..MAX_PAGES {
         let out = clients
             .cloudwatch
             .list_metrics()
-            .namespace("AWS/ApiGateway")
-            .metric_name("Count")
+            .namespace(namespace)
+            .metric_name(metric)
+            .recently_active(RecentlyActive::Pt3H)
             .set_next_token(token.take())
             .send()
             .await
             .map_err(|e| failure(e, "cloudwatch:ListMetrics"))?;
         for m in out.metrics() {
             for d in m.dimensions() {
-                if let (Some("ApiName"), Some(v)) = (d.name(), d.value()) {
-                    names.insert(v.to_string());
+                if let (Some(name), Some(v)) = (d.name(), d.value()) {
+                    if name == dimension {
+                        names.insert(v.to_string());
+                    }
                 }
             }
         }
         match out.next_token() {
             Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => return Ok(names.into_iter().collect()),
+            _ => return Ok(names),
         }
     }
     Err(SourceFailure::new(
@@ -740,6 +751,67 @@ pub async fn discover_apis(clients: &Clients) -> Result<Vec<String>, SourceFailu
         FailureKind::Other,
         format!("cloudwatch:ListMetrics returned more than {MAX_PAGES} pages"),
     ))
+}
+
+/// API Gateway API names that reported `Count` in the last 3 hours, sorted.
+pub async fn discover_apis(clients: &Clients) -> Result<Vec<String>, SourceFailure> {
+    Ok(
+        reporting_values(clients, "AWS/ApiGateway", "Count", "ApiName")
+            .await?
+            .into_iter()
+            .collect(),
+    )
+}
+
+/// Which resources reported metrics in the last 3 hours (CloudWatch ListMetrics, one listing
+/// per namespace): the plan queries only those, so an account with hundreds of idle functions
+/// or tables does not pay for metrics that have no data.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reporting {
+    pub apis: Vec<String>,
+    pub functions: BTreeSet<String>,
+    pub db_instances: BTreeSet<String>,
+    pub tables: BTreeSet<String>,
+}
+
+impl Reporting {
+    /// The inventory's resources that reported; the others stay in the panes without data.
+    pub fn select(&self, inv: &Inventory) -> Inventory {
+        let mut out = inv.clone();
+        out.functions.retain(|f| self.functions.contains(&f.name));
+        out.db_instances
+            .retain(|i| self.db_instances.contains(&i.id));
+        out.tables.retain(|t| self.tables.contains(&t.name));
+        out
+    }
+}
+
+/// List what reports: API Gateway `Count` by ApiName, Lambda `Invocations` by FunctionName,
+/// RDS `DatabaseConnections` by DBInstanceIdentifier, DynamoDB `ConsumedReadCapacityUnits`
+/// by TableName (four listings, each paginated).
+pub async fn discover(clients: &Clients) -> Result<Reporting, SourceFailure> {
+    let (apis, functions, db_instances, tables) = tokio::try_join!(
+        reporting_values(clients, "AWS/ApiGateway", "Count", "ApiName"),
+        reporting_values(clients, "AWS/Lambda", "Invocations", "FunctionName"),
+        reporting_values(
+            clients,
+            "AWS/RDS",
+            "DatabaseConnections",
+            "DBInstanceIdentifier"
+        ),
+        reporting_values(
+            clients,
+            "AWS/DynamoDB",
+            "ConsumedReadCapacityUnits",
+            "TableName"
+        ),
+    )?;
+    Ok(Reporting {
+        apis: apis.into_iter().collect(),
+        functions,
+        db_instances,
+        tables,
+    })
 }
 
 /// What fetches cost: calls sent, metrics requested (billed), datapoints received.

@@ -1,7 +1,7 @@
 //! [`AwsSource`] runs one background task per kind of data, each on its own schedule, and hands
 //! what they produced to the event loop through a channel (the loop never waits on the
 //! network):
-//! - inventory (Lambda, RDS, DynamoDB; ListMetrics for API Gateway) every
+//! - inventory (Lambda, RDS, DynamoDB; ListMetrics for which resources report) every
 //!   `inventory_refresh` (5 min by default): it rebuilds the GetMetricData plan and the list of
 //!   log groups;
 //! - metrics: ONE GetMetricData per refresh (60 s by default) for every pane, incrementally;
@@ -31,7 +31,7 @@ use crate::model::time::{Ts, MINUTE};
 use crate::model::{Update, Usage};
 use crate::source::Source;
 
-/// Failures of API discovery (cloudwatch:ListMetrics for API Gateway).
+/// Failures of metric discovery (cloudwatch:ListMetrics: which resources report).
 pub const SCOPE_DISCOVERY: &str = "aws/metrics/discovery";
 
 /// The longest a failing task waits before trying again.
@@ -269,7 +269,7 @@ async fn inventory_task(
 ) {
     let every = Duration::from_secs(settings.inventory_refresh.max(60) as u64);
     let mut previous = Inventory::default();
-    let mut apis: Vec<String> = Vec::new();
+    let mut reporting: Option<cloudwatch::Reporting> = None;
     let mut first = true;
     let mut failures = 0u32;
     loop {
@@ -288,14 +288,15 @@ async fn inventory_task(
                 FailureKind::Throttled | FailureKind::Timeout | FailureKind::Unreachable
             )
         });
-        match cloudwatch::discover_apis(&clients).await {
-            Ok(found) => {
-                apis = found
-                    .into_iter()
-                    .filter(|a| crate::config::name_selected(&settings.apis, a))
-                    .collect();
+        match cloudwatch::discover(&clients).await {
+            Ok(mut found) => {
+                found
+                    .apis
+                    .retain(|a| crate::config::name_selected(&settings.apis, a));
+                reporting = Some(found);
                 out.ok(SCOPE_DISCOVERY);
             }
+            // Keep what was found before; with nothing found yet, query every resource.
             Err(f) => out.fail(&SourceFailure {
                 scope: SCOPE_DISCOVERY.into(),
                 ..f
@@ -303,7 +304,11 @@ async fn inventory_task(
         }
         out.send(updates);
         previous = inv.clone();
-        plan_tx.send_replace(Some(cloudwatch::plan_for(&inv, &apis, &settings)));
+        let plan = match &reporting {
+            Some(r) => cloudwatch::plan_for(&r.select(&inv), &r.apis, &settings),
+            None => cloudwatch::plan_for(&inv, &[], &settings),
+        };
+        plan_tx.send_replace(Some(plan));
         let mut groups = Vec::new();
         if !settings.no_function_logs {
             match result.log_groups() {

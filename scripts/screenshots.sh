@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates screenshots/ from the headless renderer: every picture is exactly the frame the
-# console shows at that point of a demo scenario. PNGs too when rsvg-convert is installed
-# (Debian package librsvg2-bin).
+# console shows at that point of a demo scenario (or, last, of the seeded AWS emulator). PNGs
+# too when rsvg-convert is installed (Debian package librsvg2-bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --bin opsdeck
@@ -30,3 +30,26 @@ shot lambda-throttle-160x48 lambda-throttle 8m 160x48
 shot latency-160x48 latency 14m 160x48
 shot calm-24h-160x48 calm 30m 160x48 "3"
 shot help-120x40 bad-deploy 5m 120x40 "?"
+
+# The AWS source against the seeded local emulator (started, seeded and stopped here), with
+# the crypto-watch profile: CloudWatch alarms, custom metrics, the log feed.
+aws_shot() { # name size [profile]
+  local name=$1 size=$2 profile=${3:-}
+  local args=(snapshot --size "$size" --wait 90s)
+  [ -n "$profile" ] && args+=(--config "$profile")
+  "$bin" "${args[@]}" --format svg -o "$out/$name.svg"
+  "$bin" "${args[@]}" --format txt -o "$out/$name.txt"
+  if command -v rsvg-convert >/dev/null; then
+    rsvg-convert "$out/$name.svg" -o "$out/$name.png"
+  fi
+  echo "$out/$name.svg"
+}
+trap 'bash scripts/aws-emulator.sh stop >/dev/null 2>&1 || true' EXIT
+bash scripts/aws-emulator.sh start >/dev/null
+bash scripts/aws-emulator.sh seed >/dev/null
+(
+  # shellcheck disable=SC1091
+  source target/aws-emulator.env
+  aws_shot aws-emulator-160x48 160x48
+  aws_shot aws-crypto-watch-160x48 160x48 profiles/crypto-watch.toml
+)

@@ -396,3 +396,50 @@ async fn one_listing_per_prefix() {
         ["ApiLatency", "LambdaErrors"]
     );
 }
+
+/// A garbled or truncated answer is an error of the pane that asked, never a panic: for
+/// DescribeAlarms (alarms pane) and GetMetricData (the metric panes).
+#[tokio::test]
+async fn malformed_responses_are_errors_not_panics() {
+    use aws_smithy_runtime_api::http::{Response as HttpResponse, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use opsdeck::model::metrics::{Inventory, LambdaFunction};
+    use opsdeck::source::aws::cloudwatch::{plan, MetricsFetcher, SCOPE};
+
+    // CBOR that stops in the middle of a map, and bytes that are not CBOR at all.
+    let bodies: [&'static [u8]; 2] = [b"\xbf\x6dMetricAlarms\x9f\xbf", b"<html>oops</html>"];
+    for body in bodies {
+        let garbled = move || {
+            let mut r = HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body));
+            r.headers_mut().insert("smithy-protocol", "rpc-v2-cbor");
+            r.headers_mut().insert("content-type", "application/cbor");
+            r
+        };
+        let alarms_rule = mock!(Client::describe_alarms).then_http_response(garbled);
+        let metrics_rule = mock!(Client::get_metric_data).then_http_response(garbled);
+        let clients = mocked(&[&alarms_rule, &metrics_rule]);
+
+        let err = alarms::fetch(&clients, &[])
+            .await
+            .expect_err("a garbled DescribeAlarms answer is an error");
+        assert_eq!(err.scope, SCOPE_ALARMS);
+        assert_eq!(err.kind, FailureKind::Other);
+        assert!(err.message.contains("DescribeAlarms"), "{}", err.message);
+
+        let inv = Inventory {
+            functions: vec![LambdaFunction {
+                name: "api".into(),
+                reserved: None,
+            }],
+            ..Default::default()
+        };
+        let mut fetcher = MetricsFetcher::new(plan(&inv, &[]));
+        let err = fetcher
+            .fetch(&clients, 1_800_000_000)
+            .await
+            .expect_err("a garbled GetMetricData answer is an error");
+        assert_eq!(err.scope, SCOPE);
+        assert!(err.message.contains("GetMetricData"), "{}", err.message);
+        assert_eq!(fetcher.last_end, None, "the same window is read again next time");
+    }
+}

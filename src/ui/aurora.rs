@@ -158,7 +158,12 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             Some((text, style))
         }
         None => {
-            spans.push(Span::styled("no data", theme.dim()));
+            let text = if list.is_empty() {
+                "no Aurora instances"
+            } else {
+                "no data"
+            };
+            spans.push(Span::styled(text, theme.dim()));
             None
         }
     };

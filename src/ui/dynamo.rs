@@ -222,6 +222,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
                 spans.push(Span::styled(format!(" {}", usage_text(t)), theme.dim()));
             }
         }
+        None if list.is_empty() => spans.push(Span::styled("no DynamoDB tables", theme.dim())),
         None => spans.push(Span::styled("no data", theme.dim())),
     }
     let line = Line::from(spans);

@@ -155,7 +155,13 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     };
     let value = total
         .map(|t| format!("{} throttles/min", chart::fmt_si(t)))
-        .unwrap_or_else(|| "no data".into());
+        .unwrap_or_else(|| {
+            if fns.is_empty() {
+                "no Lambda functions".into()
+            } else {
+                "no data".into()
+            }
+        });
     let mut spans = vec![Span::styled(value.clone(), total_style)];
     // The most loaded function's concurrency, next to the total.
     let busiest = fns

@@ -388,6 +388,9 @@ pub struct AppState {
     /// Bumped whenever runbook progress (walks, the opened section) changes, so the edge knows
     /// when to save it.
     pub progress_rev: u64,
+    /// What the operator did that belongs in the incident journal (steps, sections, notes),
+    /// in order; the edge drains it after each update (see `crate::journal`).
+    pub journal_out: Vec<crate::journal::Event>,
 }
 
 impl AppState {
@@ -407,6 +410,7 @@ impl AppState {
             source_label,
             quit: false,
             progress_rev: 0,
+            journal_out: Vec::new(),
         }
     }
 
@@ -865,6 +869,14 @@ fn select(state: &mut AppState) -> bool {
                     marked_at: vec![None; steps],
                 });
             }
+            state.journal_out.push(crate::journal::Event {
+                ts: state.model.now,
+                kind: crate::journal::Kind::SectionOpened {
+                    alarm: name.clone(),
+                    section: section.clone(),
+                    why: why.clone(),
+                },
+            });
             state.opened = Some(Opened {
                 alarm: name,
                 section,
@@ -887,6 +899,12 @@ fn mark(state: &mut AppState, mark: StepMark) -> bool {
     let Some(reference) = state.opened.as_ref().and_then(|o| o.section.clone()) else {
         return false;
     };
+    let text = state
+        .walks
+        .get(&reference)
+        .and_then(|w| state.section(&reference)?.1.steps.get(w.cursor))
+        .map(|s| s.text.clone())
+        .unwrap_or_default();
     let Some(walk) = state.walks.get_mut(&reference) else {
         return false;
     };
@@ -894,6 +912,15 @@ fn mark(state: &mut AppState, mark: StepMark) -> bool {
     if i >= walk.marks.len() {
         return false;
     }
+    state.journal_out.push(crate::journal::Event {
+        ts: now,
+        kind: crate::journal::Kind::StepMarked {
+            section: reference.clone(),
+            step: i,
+            text,
+            mark,
+        },
+    });
     walk.marks[i] = mark;
     state.progress_rev += 1;
     walk.marked_at[i] = (mark != StepMark::Todo).then_some(now);

@@ -9,9 +9,11 @@
 
 pub mod app;
 pub mod config;
+pub mod journal;
 pub mod keymap;
 pub mod model;
 pub mod progress;
+pub mod report;
 pub mod runbooks;
 pub mod session;
 pub mod snapshot;

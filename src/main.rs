@@ -66,8 +66,33 @@ struct Common {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Render one frame headlessly, exactly as the console would show it.
+    /// Render one frame headlessly, exactly as the console would show it. Headless runs
+    /// never write the incident journal.
     Snapshot(SnapshotArgs),
+    /// The incident journal: list incidents, export an incident report.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum IncidentCommand {
+    /// List the recorded incidents, oldest first.
+    List {
+        /// Journal directory (default: <data dir>/opsdeck/incidents).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Export an incident's report as Markdown.
+    Report {
+        /// Incident id, or a unique part of it (default: the newest incident).
+        id: Option<String>,
+        /// Write to FILE instead of standard output.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Journal directory (default: <data dir>/opsdeck/incidents).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -203,6 +228,102 @@ fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
     Ok(())
 }
 
+fn journal_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    dir.or_else(opsdeck::journal::default_dir)
+        .ok_or_else(|| eyre!("no data directory (set HOME or XDG_DATA_HOME, or pass --dir)"))
+}
+
+fn incident_cmd(cmd: IncidentCommand) -> Result<()> {
+    use opsdeck::journal;
+    use opsdeck::model::time::short_duration;
+    match cmd {
+        IncidentCommand::List { dir } => {
+            let dir = journal_dir(dir)?;
+            let all = journal::list(&dir).wrap_err_with(|| format!("reading {}", dir.display()))?;
+            if all.is_empty() {
+                println!("No incidents recorded in {}.", dir.display());
+                return Ok(());
+            }
+            let idw = all.iter().map(|s| s.id.len()).max().unwrap_or(2).max(2);
+            let aw = all.iter().map(|s| s.alarm.len()).max().unwrap_or(5).max(5);
+            let mut out = String::new();
+            out.push_str(&format!(
+                "{:<idw$}  {:<19}  {:<aw$}  {:<8}  {:>8}  {:<6}  {:>7}\n",
+                "ID", "OPENED (UTC)", "ALARM", "SEVERITY", "DURATION", "STATE", "ENTRIES"
+            ));
+            for s in &all {
+                out.push_str(&format!(
+                    "{:<idw$}  {:<19}  {:<aw$}  {:<8}  {:>8}  {:<6}  {:>7}{}\n",
+                    s.id,
+                    s.opened
+                        .map(journal::date_time)
+                        .unwrap_or_else(|| "-".into()),
+                    s.alarm,
+                    s.severity.map(|v| v.word()).unwrap_or("-"),
+                    s.duration()
+                        .map(short_duration)
+                        .unwrap_or_else(|| "-".into()),
+                    if s.is_open() { "open" } else { "closed" },
+                    s.entries,
+                    if s.torn || s.bad_lines > 0 {
+                        "  (damaged tail dropped)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            std::io::stdout().write_all(out.as_bytes())?;
+            Ok(())
+        }
+        IncidentCommand::Report { id, output, dir } => {
+            let dir = journal_dir(dir)?;
+            let all = journal::list(&dir).wrap_err_with(|| format!("reading {}", dir.display()))?;
+            let found = journal::find(&all, id.as_deref())
+                .map_err(|e| eyre!("{e} in {}", dir.display()))?;
+            let log = journal::read_file(&found.path)
+                .wrap_err_with(|| format!("reading {}", found.path.display()))?;
+            let text = opsdeck::report::render(&found.id, &log);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .wrap_err_with(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote the report of {} to {}", found.id, path.display());
+                }
+                None => std::io::stdout().write_all(text.as_bytes())?,
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Open the incident journal for this session and resume an open incident's walk. A journal
+/// that cannot be opened is logged and the session runs without one.
+fn open_journal(state: &mut opsdeck::app::AppState) -> Option<opsdeck::journal::Journal> {
+    let dir = opsdeck::journal::default_dir()?;
+    let service = state.model.profile.name.clone();
+    match opsdeck::journal::Journal::open_or_resume(&dir, &state.source_label, &service) {
+        Ok((journal, resumed)) => {
+            if let Some((id, entries)) = &resumed.incident {
+                opsdeck::journal::restore(entries, state);
+                tracing::info!(
+                    "resumed open incident {id} ({} entries{})",
+                    entries.len(),
+                    if resumed.torn {
+                        ", a torn last line dropped"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Some(journal)
+        }
+        Err(e) => {
+            tracing::error!("incident journal in {}: {e}", dir.display());
+            None
+        }
+    }
+}
+
 /// The runtime the console runs on: the UI loop and the AWS source's tasks.
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -232,9 +353,11 @@ fn run_aws(cli: &Cli) -> Result<()> {
         )
         .await?;
         let progress = restore_progress(&mut state)?;
+        let journal = open_journal(&mut state);
         let opts = opsdeck::tui::RunOptions {
             mouse: !cli.no_mouse,
             progress,
+            journal,
             ..Default::default()
         };
         opsdeck::tui::run(state, Box::new(source), Clock::wall(), keymap, opts).await?;
@@ -253,6 +376,7 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
         session::demo(scenario, cli.common.seed, &files(&cli.common))?;
     let clock = Clock::simulated(DemoSource::epoch(), cli.speed);
     let progress = restore_progress(&mut state)?;
+    let journal = open_journal(&mut state);
     if cli.speed != 1.0 {
         state.source_label = format!("{} ×{}", source.label(), cli.speed);
     }
@@ -261,6 +385,7 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     let opts = opsdeck::tui::RunOptions {
         mouse: !cli.no_mouse,
         progress,
+        journal,
         ..Default::default()
     };
     rt.block_on(opsdeck::tui::run(state, source, clock, keymap, opts))?;
@@ -271,9 +396,13 @@ fn real_main() -> Result<()> {
     let cli = Cli::parse();
     opsdeck::tui::install_hooks()?;
     init_tracing(cli.log_file.clone());
-    if let Some(Command::Snapshot(args)) = cli.command {
-        let common = cli.common.clone();
-        return snapshot_cmd(args, &common);
+    match cli.command {
+        Some(Command::Snapshot(args)) => {
+            let common = cli.common.clone();
+            return snapshot_cmd(args, &common);
+        }
+        Some(Command::Incident(cmd)) => return incident_cmd(cmd),
+        None => {}
     }
     if cli.list {
         list_scenarios();

@@ -75,6 +75,9 @@ pub struct RunOptions {
     pub progress: Option<std::path::PathBuf>,
     /// How often the source is polled and the clock read, in real time.
     pub poll_every: Duration,
+    /// The incident journal, brought up to date after every batch of updates (`None`: no
+    /// journal).
+    pub journal: Option<crate::journal::Journal>,
 }
 
 impl Default for RunOptions {
@@ -83,6 +86,7 @@ impl Default for RunOptions {
             mouse: true,
             progress: None,
             poll_every: Duration::from_millis(250),
+            journal: None,
         }
     }
 }
@@ -136,13 +140,49 @@ fn log_interest(state: &AppState) -> (bool, crate::model::log::LogFilter) {
     (visible, state.ui.log.filter.clone())
 }
 
+/// Append what happened to the incident journal; a failure shows as a source error (and the
+/// entries are kept to retry). Returns whether the screen changed.
+fn sync_journal(
+    journal: &mut Option<crate::journal::Journal>,
+    state: &mut AppState,
+    clock: &Clock,
+) -> bool {
+    let Some(j) = journal.as_mut() else {
+        state.journal_out.clear();
+        return false;
+    };
+    match j.sync(state) {
+        Ok(()) => {
+            let failed = state.model.faults.iter().any(|f| f.scope == "journal");
+            failed
+                && app::update(
+                    state,
+                    Action::Updates(vec![crate::model::Update::SourceOk {
+                        scope: "journal".into(),
+                    }]),
+                )
+        }
+        Err(e) => {
+            tracing::error!("incident journal: {e}");
+            app::update(
+                state,
+                Action::Updates(vec![crate::model::Update::SourceError {
+                    scope: "journal".into(),
+                    message: format!("cannot write the incident journal: {e}"),
+                    at: clock.now(),
+                }]),
+            )
+        }
+    }
+}
+
 /// Run the console until the operator quits.
 pub async fn run(
     mut state: AppState,
     mut source: Box<dyn Source>,
     clock: Clock,
     keymap: Keymap,
-    opts: RunOptions,
+    mut opts: RunOptions,
 ) -> color_eyre::Result<AppState> {
     let (mut term, _guard) = enter(opts.mouse)?;
     let size = term.size()?;
@@ -197,6 +237,7 @@ pub async fn run(
                 dirty |= app::update(&mut state, Action::Tick(now));
             }
         }
+        dirty |= sync_journal(&mut opts.journal, &mut state, &clock);
         if state.progress_rev != saved_rev {
             saved_rev = state.progress_rev;
             if let Some(path) = &opts.progress {
@@ -222,6 +263,11 @@ pub async fn run(
         if dirty && !state.quit {
             term.draw(|f| crate::ui::draw(f, &state))?;
             frames += 1;
+        }
+    }
+    if let Some(j) = opts.journal.as_mut() {
+        if let Err(e) = j.finish(&state) {
+            tracing::error!("incident journal: {e}");
         }
     }
     tracing::info!(frames, "session ended");

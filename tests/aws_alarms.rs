@@ -440,6 +440,9 @@ async fn malformed_responses_are_errors_not_panics() {
             .expect_err("a garbled GetMetricData answer is an error");
         assert_eq!(err.scope, SCOPE);
         assert!(err.message.contains("GetMetricData"), "{}", err.message);
-        assert_eq!(fetcher.last_end, None, "the same window is read again next time");
+        assert_eq!(
+            fetcher.last_end, None,
+            "the same window is read again next time"
+        );
     }
 }

@@ -46,6 +46,7 @@ fn runbooks() -> Vec<Runbook> {
         text: text.into(),
         substeps: subs.iter().map(|s| s.to_string()).collect(),
         commands: cmds.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
     };
     vec![Runbook {
         id: "crypto-watch".into(),
@@ -77,7 +78,9 @@ fn runbooks() -> Vec<Runbook> {
                 "the rate stays above 5% for 15 minutes after the rollback".into(),
                 "customer data may be affected".into(),
             ],
+            ..Default::default()
         }],
+        ..Default::default()
     }]
 }
 

@@ -2,6 +2,7 @@
 //! the UI reads it. It never learns where a number came from.
 
 pub mod alarm;
+pub mod escalation;
 pub mod log;
 pub mod metrics;
 pub mod runbook;

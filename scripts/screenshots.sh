@@ -9,10 +9,11 @@ bin=target/debug/opsdeck
 out=screenshots
 mkdir -p "$out"
 
-shot() { # name scenario at size [keys]
-  local name=$1 scenario=$2 at=$3 size=$4 keys=${5:-}
+shot() { # name scenario at size [keys] [runbooks]
+  local name=$1 scenario=$2 at=$3 size=$4 keys=${5:-} runbooks=${6:-}
   local args=(snapshot --demo "$scenario" --at "$at" --size "$size")
   [ -n "$keys" ] && args+=(--press "$keys")
+  [ -n "$runbooks" ] && args+=(--runbooks "$runbooks")
   "$bin" "${args[@]}" --format svg -o "$out/$name.svg"
   "$bin" "${args[@]}" --format txt -o "$out/$name.txt"
   if command -v rsvg-convert >/dev/null; then
@@ -30,6 +31,9 @@ shot lambda-throttle-160x48 lambda-throttle 8m 160x48
 shot latency-160x48 latency 14m 160x48
 shot calm-24h-160x48 calm 30m 160x48 "3"
 shot help-120x40 bad-deploy 5m 120x40 "?"
+# A Japanese runbook in the team documents' layout (our own test fixture), zoomed: the section
+# picked by matching and why, steps with sub-steps and commands, decision choices.
+shot runbook-walk-ja-120x40 bad-deploy 10m 120x40 "a enter d z" tests/fixtures/runbooks/ja_seed_layout.md
 
 # The AWS source against the seeded local emulator (started, seeded and stopped here), with
 # the crypto-watch profile: CloudWatch alarms, custom metrics, the log feed.

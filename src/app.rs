@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::log::{LogFilter, LogLevel};
 use crate::model::metrics::MetricPane;
-use crate::model::runbook::{Runbook, Section, StepMark, Walk};
+use crate::model::runbook::{Runbook, Section, Step, StepMark, StepNote, Walk};
 use crate::model::time::{Ts, HOUR};
 use crate::model::{Model, Update};
 
@@ -126,11 +126,17 @@ pub enum Command {
     StepSkip,
     StepUndo,
     Pick,
+    PickSection,
+    Note,
+    Act,
+    Copy,
+    Choose,
+    BackSection,
 }
 
 impl Command {
     /// (name, command, what it does) — the source of keymap names and of the help screen.
-    pub const TABLE: [(&'static str, Command, &'static str); 27] = [
+    pub const TABLE: [(&'static str, Command, &'static str); 33] = [
         ("quit", Command::Quit, "quit opsdeck"),
         ("focus-next", Command::FocusNext, "focus the next pane"),
         ("focus-prev", Command::FocusPrev, "focus the previous pane"),
@@ -221,6 +227,36 @@ impl Command {
             "pick",
             Command::Pick,
             "pick the resources a pane shows (functions, DB instances, tables)",
+        ),
+        (
+            "pick-section",
+            Command::PickSection,
+            "runbook: pick the section to walk from all loaded runbooks",
+        ),
+        (
+            "note",
+            Command::Note,
+            "runbook: add a note to the current step",
+        ),
+        (
+            "act",
+            Command::Act,
+            "runbook: do what the step names (focus its metric pane or filter the log)",
+        ),
+        (
+            "copy",
+            Command::Copy,
+            "runbook: copy the step's command to the clipboard (again: the next one)",
+        ),
+        (
+            "choose",
+            Command::Choose,
+            "runbook: pick a branch or link of the step (again: the next one; select follows it)",
+        ),
+        (
+            "back-section",
+            Command::BackSection,
+            "runbook: go back to the previous section",
         ),
     ];
 
@@ -321,6 +357,26 @@ impl Picker {
     }
 }
 
+/// The section picker overlay: every section of every loaded runbook, to open one by hand.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SectionPicker {
+    /// The section under the cursor, by `runbook-id#section-id`; `None`: the first listed.
+    pub cursor: Option<String>,
+    /// The applied filter (case-insensitive substring of title, id and runbook).
+    pub filter: String,
+    /// The filter text being typed, when the input is open.
+    pub editing: Option<String>,
+    /// The alarm the picked section is opened for.
+    pub alarm: String,
+}
+
+impl SectionPicker {
+    /// The filter in force (while typing, the text typed so far).
+    pub fn filter_text(&self) -> &str {
+        self.editing.as_deref().unwrap_or(&self.filter)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct UiState {
     pub focus: PaneId,
@@ -336,6 +392,17 @@ pub struct UiState {
     pub picker: Option<Picker>,
     /// Pinned resources by pane: when a pane has any, it shows only those.
     pub pinned: BTreeMap<PaneId, BTreeSet<String>>,
+    /// The section picker, when open.
+    pub section_picker: Option<SectionPicker>,
+    /// The note being typed for the current step, when the input is open.
+    pub note: Option<String>,
+    /// The armed choice (index into [`choices`]) of the current step: `choose` arms and
+    /// cycles, `select` follows it.
+    pub choice: Option<usize>,
+    /// The next command `copy` copies: (section, step, index into the step's commands).
+    pub copy_next: Option<(String, usize, usize)>,
+    /// A short message for the status bar ("copied ..."), until the next key.
+    pub flash: Option<String>,
 }
 
 impl Default for UiState {
@@ -351,6 +418,11 @@ impl Default for UiState {
             size: (80, 24),
             picker: None,
             pinned: BTreeMap::new(),
+            section_picker: None,
+            note: None,
+            choice: None,
+            copy_next: None,
+            flash: None,
         }
     }
 }
@@ -391,6 +463,15 @@ pub struct AppState {
     /// What the operator did that belongs in the incident journal (steps, sections, notes),
     /// in order; the edge drains it after each update (see `crate::journal`).
     pub journal_out: Vec<crate::journal::Event>,
+    /// Text to put on the clipboard; the edge writes it as OSC 52 and clears it.
+    pub clipboard_out: Option<String>,
+    /// The operator's notes by `runbook-id#section-id`, in the order written.
+    pub notes: BTreeMap<String, Vec<StepNote>>,
+    /// Sections opened before the current one (followed branches and links, picked sections),
+    /// newest last, for `back-section`.
+    pub section_history: Vec<String>,
+    /// (section, condition) pairs whose escalation has been journaled, so each is once.
+    pub escalated: BTreeSet<(String, String)>,
 }
 
 impl AppState {
@@ -411,6 +492,10 @@ impl AppState {
             quit: false,
             progress_rev: 0,
             journal_out: Vec::new(),
+            clipboard_out: None,
+            notes: BTreeMap::new(),
+            section_history: Vec::new(),
+            escalated: BTreeSet::new(),
         }
     }
 
@@ -432,11 +517,36 @@ impl AppState {
         Some((s, self.walks.get(reference)?))
     }
 
+    /// The opened section's reference, runbook, section and walk.
+    pub fn opened_full(&self) -> Option<(&str, &Runbook, &Section, &Walk)> {
+        let reference = self.opened.as_ref()?.section.as_deref()?;
+        let (rb, s) = self.section(reference)?;
+        Some((reference, rb, s, self.walks.get(reference)?))
+    }
+
+    /// The step under the walk's cursor: (section reference, step index, step).
+    pub fn current_step(&self) -> Option<(&str, usize, &Step)> {
+        let (reference, _, section, walk) = self.opened_full()?;
+        let step = section.steps.get(walk.cursor)?;
+        Some((reference, walk.cursor, step))
+    }
+
+    /// The notes written for a section, in order.
+    pub fn section_notes(&self, reference: &str) -> &[StepNote] {
+        self.notes.get(reference).map(Vec::as_slice).unwrap_or(&[])
+    }
+
     /// Whether typed keys are text (the log filter or the picker filter is being edited)
     /// rather than keymap commands.
     pub fn text_input_open(&self) -> bool {
         self.ui.log.editing.is_some()
             || self.ui.picker.as_ref().is_some_and(|p| p.editing.is_some())
+            || self.ui.note.is_some()
+            || self
+                .ui
+                .section_picker
+                .as_ref()
+                .is_some_and(|p| p.editing.is_some())
     }
 
     /// The resources pinned in `pane` (empty: the pane shows all).
@@ -461,6 +571,7 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
             let moved = now != state.model.now;
             let changed = state.model.tick(now);
             clamp_cursor(state);
+            journal_escalations(state);
             // Countdowns and clocks show seconds: a new second is a visible change.
             changed || moved
         }
@@ -481,10 +592,19 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
             state.ui.size = (w, h);
             changed
         }
-        Action::Input(key) => input(state, key),
-        Action::Command(c) => command(state, c),
+        Action::Input(key) => {
+            let flash = state.ui.flash.take().is_some();
+            input(state, key) || flash
+        }
+        Action::Command(c) => {
+            let flash = state.ui.flash.take().is_some();
+            command(state, c) || flash
+        }
         Action::Click(x, y) => {
             let area = ratatui::layout::Rect::new(0, 0, state.ui.size.0, state.ui.size.1);
+            if state.ui.section_picker.is_some() {
+                return false;
+            }
             if state.ui.picker.is_some() {
                 return picker_click(state, area, x, y);
             }
@@ -504,10 +624,14 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
             } else {
                 Command::Down
             };
-            if state.ui.picker.is_some() {
+            if state.ui.picker.is_some() || state.ui.section_picker.is_some() {
                 let mut changed = false;
                 for _ in 0..delta.unsigned_abs().min(50) {
-                    changed |= picker_move(state, c);
+                    changed |= if state.ui.picker.is_some() {
+                        picker_move(state, c)
+                    } else {
+                        section_picker_move(state, c)
+                    };
                 }
                 return changed;
             }
@@ -529,7 +653,46 @@ fn clamp_cursor(state: &mut AppState) {
     }
 }
 
+/// Edit a one-line text input: `Some(Some(text))` when Enter submits it, `Some(None)` when it
+/// is still being typed or was cancelled (`open` is cleared), `None` when the key does
+/// nothing.
+fn edit_line(open: &mut Option<String>, key: InputKey) -> Option<Option<String>> {
+    let text = open.as_mut()?;
+    match key {
+        InputKey::Char(c) if !c.is_control() => text.push(c),
+        InputKey::Char(_) => return None,
+        InputKey::Backspace => {
+            text.pop();
+        }
+        InputKey::Enter => return Some(open.take()),
+        InputKey::Esc => *open = None,
+    }
+    Some(None)
+}
+
 fn input(state: &mut AppState, key: InputKey) -> bool {
+    if state.ui.note.is_some() {
+        return match edit_line(&mut state.ui.note, key) {
+            None => false,
+            Some(None) => true,
+            Some(Some(text)) => {
+                add_note(state, text.trim());
+                true
+            }
+        };
+    }
+    if let Some(p) = state.ui.section_picker.as_mut() {
+        if p.editing.is_some() {
+            return match edit_line(&mut p.editing, key) {
+                None => false,
+                Some(None) => true,
+                Some(Some(text)) => {
+                    p.filter = text;
+                    true
+                }
+            };
+        }
+    }
     if let Some(p) = state.ui.picker.as_mut() {
         if let Some(text) = p.editing.as_mut() {
             match key {
@@ -567,6 +730,20 @@ fn command(state: &mut AppState, c: Command) -> bool {
     if state.ui.picker.is_some() && !state.ui.help && !matches!(c, Command::Quit | Command::Help) {
         return picker_command(state, c);
     }
+    // So is the section picker.
+    if state.ui.section_picker.is_some()
+        && !state.ui.help
+        && !matches!(c, Command::Quit | Command::Help)
+    {
+        return section_picker_command(state, c);
+    }
+    // An armed choice lasts while `choose` cycles it and until `select` follows it.
+    if !matches!(c, Command::Choose | Command::Select | Command::Help) {
+        let was_armed = state.ui.choice.take().is_some();
+        if was_armed && c == Command::Back {
+            return true;
+        }
+    }
     let ui = &mut state.ui;
     match c {
         Command::Quit => state.quit = true,
@@ -581,6 +758,8 @@ fn command(state: &mut AppState, c: Command) -> bool {
                 ui.zoomed = false;
             } else if ui.log.editing.is_some() {
                 ui.log.editing = None;
+            } else if ui.note.is_some() {
+                ui.note = None;
             } else {
                 return false;
             }
@@ -632,6 +811,58 @@ fn command(state: &mut AppState, c: Command) -> bool {
         Command::StepDone => return mark(state, StepMark::Done),
         Command::StepSkip => return mark(state, StepMark::Skipped),
         Command::StepUndo => return mark(state, StepMark::Todo),
+        Command::PickSection => {
+            let alarm = match &state.opened {
+                Some(o) => o.alarm.clone(),
+                None => state
+                    .model
+                    .alarms
+                    .get(state.ui.alarm_cursor)
+                    .map(|a| a.def.name.clone())
+                    .unwrap_or_default(),
+            };
+            let cursor = state.opened.as_ref().and_then(|o| o.section.clone());
+            state.ui.section_picker = Some(SectionPicker {
+                cursor,
+                alarm,
+                ..SectionPicker::default()
+            });
+        }
+        Command::Note => {
+            if state.current_step().is_none() {
+                return false;
+            }
+            state.ui.note = Some(String::new());
+        }
+        Command::Act => return act(state),
+        Command::Copy => return copy(state),
+        Command::Choose => {
+            let n = choices(state).len();
+            if n == 0 {
+                return false;
+            }
+            state.ui.choice = Some(match state.ui.choice {
+                Some(i) => (i + 1) % n,
+                None => 0,
+            });
+        }
+        Command::BackSection => {
+            let Some(prev) = state.section_history.pop() else {
+                return false;
+            };
+            let alarm = state
+                .opened
+                .as_ref()
+                .map(|o| o.alarm.clone())
+                .unwrap_or_default();
+            open_section(
+                state,
+                alarm,
+                Some(prev),
+                "back to the previous section".into(),
+                false,
+            );
+        }
         Command::Up
         | Command::Down
         | Command::PageUp
@@ -835,63 +1066,597 @@ fn move_in(state: &mut AppState, pane: PaneId, c: Command, lines: usize) -> bool
     }
 }
 
-/// Enter: on an alarm, open its runbook and pre-filter the log; in the runbook, mark done.
+/// Enter: on an alarm, open its runbook section and pre-filter the log; in the runbook,
+/// follow the armed choice or mark the step done.
 fn select(state: &mut AppState) -> bool {
     match state.ui.focus {
-        PaneId::Runbook => mark(state, StepMark::Done),
+        PaneId::Runbook => {
+            if let Some(i) = state.ui.choice.take() {
+                return follow(state, i);
+            }
+            mark(state, StepMark::Done)
+        }
         PaneId::Alarms => {
             let Some(alarm) = state.model.alarms.get(state.ui.alarm_cursor) else {
                 return false;
             };
             let name = alarm.def.name.clone();
             let log_filter = alarm.def.log_filter.clone();
-            let (section, why) = match &alarm.def.runbook {
+            let mapped = alarm.def.runbook.clone();
+            let words = alarm_words(&alarm.def);
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let (section, why) = match &mapped {
                 Some(r) if state.section(r).is_some() => {
-                    (Some(r.clone()), format!("mapped in the profile: {r}"))
+                    (Some(r.clone()), "mapped in the profile".to_string())
                 }
-                Some(r) => (
-                    None,
-                    format!("the profile maps it to {r}, which no loaded runbook has"),
-                ),
-                None => (
-                    None,
-                    "the profile names no runbook section for this alarm".into(),
-                ),
+                _ => {
+                    let unloaded = mapped
+                        .as_ref()
+                        .map(|r| {
+                            format!(" (the profile maps it to {r}, which no loaded runbook has)")
+                        })
+                        .unwrap_or_default();
+                    match crate::runbooks::match_section(&state.runbooks, &name, &words) {
+                        Some(m) => (Some(m.reference()), format!("{}{unloaded}", m.why)),
+                        None => (
+                            None,
+                            format!("no runbook section matches this alarm{unloaded}"),
+                        ),
+                    }
+                }
             };
-            if let Some(r) = &section {
-                let steps = state.section(r).map(|(_, s)| s.steps.len()).unwrap_or(0);
-                let now = state.model.now;
-                state.walks.entry(r.clone()).or_insert_with(|| Walk {
-                    section: r.clone(),
-                    marks: vec![StepMark::Todo; steps],
-                    cursor: 0,
-                    started: now,
-                    marked_at: vec![None; steps],
-                });
-            }
-            state.journal_out.push(crate::journal::Event {
-                ts: state.model.now,
-                kind: crate::journal::Kind::SectionOpened {
-                    alarm: name.clone(),
-                    section: section.clone(),
-                    why: why.clone(),
-                },
-            });
-            state.opened = Some(Opened {
-                alarm: name,
-                section,
-                why,
-            });
+            state.section_history.clear();
+            open_section(state, name, section, why, false);
             if let Some(f) = log_filter {
                 state.ui.log.filter.text = f;
                 state.ui.log.scroll = 0;
             }
-            state.ui.focus = PaneId::Runbook;
-            state.progress_rev += 1;
             true
         }
         _ => false,
     }
+}
+
+/// Words of an alarm for matching it to a section: its series key and the key's parts, and
+/// the words of its description.
+fn alarm_words(def: &crate::model::alarm::AlarmDef) -> Vec<String> {
+    // The description first: its spelling (`Errors`) is the one the panel repeats.
+    let mut all: Vec<String> = def
+        .description
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '"' | '`'))
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_string())
+        .collect();
+    all.push(def.series.clone());
+    all.extend(def.series.split('/').map(String::from));
+    let mut out: Vec<String> = Vec::new();
+    for w in all {
+        if !w.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(&w)) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// How many sections `back-section` remembers.
+const HISTORY: usize = 32;
+
+/// Open a section (or none) for an alarm, say why, journal it and focus the panel. With
+/// `remember`, the section open before goes on the history for `back-section`.
+fn open_section(
+    state: &mut AppState,
+    alarm: String,
+    section: Option<String>,
+    why: String,
+    remember: bool,
+) {
+    if remember {
+        if let Some(prev) = state.opened.as_ref().and_then(|o| o.section.clone()) {
+            if Some(&prev) != section.as_ref() {
+                state.section_history.push(prev);
+                if state.section_history.len() > HISTORY {
+                    state.section_history.remove(0);
+                }
+            }
+        }
+    }
+    if let Some(r) = &section {
+        // Checklist items ticked in the file start done.
+        let checked: Vec<bool> = state
+            .section(r)
+            .map(|(_, s)| {
+                s.steps
+                    .iter()
+                    .map(|st| st.checklist && st.checked)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = state.model.now;
+        state.walks.entry(r.clone()).or_insert_with(|| {
+            let marks: Vec<StepMark> = checked
+                .iter()
+                .map(|&c| if c { StepMark::Done } else { StepMark::Todo })
+                .collect();
+            let cursor = marks.iter().position(|m| *m == StepMark::Todo).unwrap_or(0);
+            Walk {
+                section: r.clone(),
+                marked_at: vec![None; marks.len()],
+                marks,
+                cursor,
+                started: now,
+            }
+        });
+    }
+    state.journal_out.push(crate::journal::Event {
+        ts: state.model.now,
+        kind: crate::journal::Kind::SectionOpened {
+            alarm: alarm.clone(),
+            section: section.clone(),
+            why: why.clone(),
+        },
+    });
+    state.opened = Some(Opened {
+        alarm,
+        section,
+        why,
+    });
+    state.ui.choice = None;
+    state.ui.copy_next = None;
+    state.ui.focus = PaneId::Runbook;
+    state.progress_rev += 1;
+}
+
+/// A branch or link offered by the current step, to jump to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// The condition or the reference's words.
+    pub label: String,
+    /// `runbook-id#section-id`.
+    pub target: String,
+    /// The target section's title (its id when it is not loaded).
+    pub title: String,
+    /// A decision branch (else a cross-reference).
+    pub branch: bool,
+}
+
+/// The choices of the current step: its decision branches, then its links, then the links
+/// of the section that belong to no step; each target once.
+pub fn choices(state: &AppState) -> Vec<Choice> {
+    let Some((reference, rb, section, walk)) = state.opened_full() else {
+        return Vec::new();
+    };
+    let rb_id = reference.split_once('#').map(|(r, _)| r).unwrap_or(&rb.id);
+    let step = Some(walk.cursor);
+    let mut out: Vec<Choice> = Vec::new();
+    let mut add = |label: &str, target: &str, branch: bool| {
+        let target_ref = format!("{rb_id}#{target}");
+        if target == section.id || out.iter().any(|c| c.target == target_ref) {
+            return;
+        }
+        let title = rb
+            .section(target)
+            .map(|s| s.title.clone())
+            .unwrap_or_else(|| target.to_string());
+        out.push(Choice {
+            label: label.to_string(),
+            target: target_ref,
+            title,
+            branch,
+        });
+    };
+    for b in section.branches.iter().filter(|b| b.step == step) {
+        add(&b.label, &b.target, true);
+    }
+    for l in section.links.iter().filter(|l| l.step == step) {
+        add(&l.text, &l.target, false);
+    }
+    for l in section.links.iter().filter(|l| l.step.is_none()) {
+        add(&l.text, &l.target, false);
+    }
+    out
+}
+
+/// Jump to choice `i` of the current step.
+fn follow(state: &mut AppState, i: usize) -> bool {
+    let Some(choice) = choices(state).into_iter().nth(i) else {
+        return false;
+    };
+    if state.section(&choice.target).is_none() {
+        return false;
+    }
+    let alarm = state
+        .opened
+        .as_ref()
+        .map(|o| o.alarm.clone())
+        .unwrap_or_default();
+    let why = if choice.branch {
+        format!("branch: {}", choice.label)
+    } else {
+        format!("link: {}", choice.label)
+    };
+    open_section(state, alarm, Some(choice.target), why, true);
+    true
+}
+
+/// Append a note to the current step and journal it.
+fn add_note(state: &mut AppState, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let Some((reference, step, _)) = state.current_step() else {
+        return;
+    };
+    let reference = reference.to_string();
+    let ts = state.model.now;
+    state
+        .notes
+        .entry(reference.clone())
+        .or_default()
+        .push(StepNote {
+            step,
+            ts,
+            text: text.to_string(),
+        });
+    state.journal_out.push(crate::journal::Event {
+        ts,
+        kind: crate::journal::Kind::Note {
+            section: Some(reference),
+            step: Some(step),
+            text: text.to_string(),
+        },
+    });
+    state.progress_rev += 1;
+}
+
+/// What a step's words ask for that opsdeck can do: look at a metric pane, or filter the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepAct {
+    /// Focus a pane; the words say what to look at there ("Aurora connections").
+    Focus(PaneId, &'static str),
+    /// Set the log filter to this text.
+    FilterLogs(String),
+}
+
+impl StepAct {
+    /// `focus Aurora connections` / `filter logs for ERROR`.
+    pub fn hint(&self) -> String {
+        match self {
+            StepAct::Focus(_, what) => format!("focus {what}"),
+            StepAct::FilterLogs(p) => format!("filter logs for {p}"),
+        }
+    }
+}
+
+/// What the `act` command does for a step: a log pattern the step names (a quoted or
+/// backticked token in a text that speaks of logs, or a command's `--filter-pattern`), else
+/// the first metric pane its words name (throttling, DynamoDB capacity, connections, latency,
+/// error rate, requests, or a CloudWatch metric name such as `ConsumedReadCapacityUnits`).
+/// Looks at the step's text, then its sub-steps, then its commands.
+pub fn step_act(step: &Step) -> Option<StepAct> {
+    let texts: Vec<&str> = std::iter::once(step.text.as_str())
+        .chain(step.substeps.iter().map(String::as_str))
+        .collect();
+    for t in &texts {
+        if let Some(p) = log_pattern(t) {
+            return Some(StepAct::FilterLogs(p));
+        }
+    }
+    for c in &step.commands {
+        if let Some(p) = filter_pattern_arg(c) {
+            return Some(StepAct::FilterLogs(p));
+        }
+    }
+    for t in &texts {
+        if let Some((pane, what)) = metric_pane(t) {
+            return Some(StepAct::Focus(pane, what));
+        }
+    }
+    None
+}
+
+/// Quoted or backticked tokens of a text: `x`, "x", 「x」, “x”, 'x'.
+fn quoted(text: &str) -> Vec<String> {
+    const PAIRS: [(char, char); 5] = [
+        ('`', '`'),
+        ('"', '"'),
+        ('「', '」'),
+        ('\u{201c}', '\u{201d}'),
+        ('\'', '\''),
+    ];
+    let mut out = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let Some(&(_, close)) = PAIRS.iter().find(|(o, _)| *o == chars[i]) else {
+            i += 1;
+            continue;
+        };
+        // An apostrophe inside a word (don't) opens nothing.
+        if chars[i] == '\'' && i > 0 && chars[i - 1].is_alphanumeric() {
+            i += 1;
+            continue;
+        }
+        match chars[i + 1..].iter().position(|&c| c == close) {
+            Some(n) => {
+                let token: String = chars[i + 1..i + 1 + n].iter().collect();
+                let token = token.trim().to_string();
+                if !token.is_empty() && token.chars().count() <= 80 {
+                    out.push(token);
+                }
+                i += n + 2;
+            }
+            None => i += 1,
+        }
+    }
+    out
+}
+
+/// A log pattern a text names: a quoted token when the text speaks of logs (log, ログ, filter
+/// pattern, フィルタ). Log group names (`/aws/...`) and commands are not patterns.
+fn log_pattern(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let about_logs = ["log", "ログ", "filter", "フィルタ", "grep"]
+        .iter()
+        .any(|w| lower.contains(w));
+    if !about_logs {
+        return None;
+    }
+    if let Some(q) = quoted(text)
+        .into_iter()
+        .find(|t| !t.starts_with('/') && !t.contains(' ') && !t.starts_with("aws") && t.len() >= 2)
+    {
+        return Some(q);
+    }
+    // The reader drops inline code marks, so `X` may arrive bare: an exception name or a
+    // log level / timeout word is a pattern too.
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map(|w| w.trim_matches('.'))
+        .find(|w| {
+            (w.len() > 9 && w.ends_with("Exception"))
+                || matches!(
+                    *w,
+                    "ERROR" | "WARN" | "FATAL" | "timeout" | "Timeout" | "TIMEOUT"
+                )
+        })
+        .map(String::from)
+}
+
+/// The value of `--filter-pattern` in a command (`aws logs tail ... --filter-pattern ERROR`).
+fn filter_pattern_arg(command: &str) -> Option<String> {
+    let mut words = command.split_whitespace();
+    while let Some(w) = words.next() {
+        let value = if let Some(v) = w.strip_prefix("--filter-pattern=") {
+            v.to_string()
+        } else if w == "--filter-pattern" {
+            words.next()?.to_string()
+        } else {
+            continue;
+        };
+        let v = value.trim_matches(|c| c == '"' || c == '\'').to_string();
+        return (!v.is_empty()).then_some(v);
+    }
+    None
+}
+
+/// The metric pane a text names, first match in this order: throttling (DynamoDB when the
+/// text says DynamoDB, a table, read or write capacity; else Lambda), DynamoDB capacity,
+/// database connections, latency, error rate, requests.
+fn metric_pane(text: &str) -> Option<(PaneId, &'static str)> {
+    let t = text.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| t.contains(w));
+    let dynamo = has(&["dynamodb", "table", "テーブル", "capacity", "キャパシティ"]);
+    if has(&["throttl", "スロットリング", "provisionedthroughputexceeded"]) {
+        return Some(if dynamo {
+            (PaneId::Dynamo, "DynamoDB throttling")
+        } else {
+            (PaneId::Throttles, "Lambda throttles")
+        });
+    }
+    if has(&[
+        "capacityunits",
+        "consumed",
+        "capacity",
+        "キャパシティ",
+        "dynamodb",
+    ]) {
+        return Some((PaneId::Dynamo, "DynamoDB capacity"));
+    }
+    if has(&[
+        "connections",
+        "connection count",
+        "接続数",
+        "databaseconnections",
+    ]) {
+        return Some((PaneId::Aurora, "Aurora connections"));
+    }
+    if has(&[
+        "latency",
+        "p95",
+        "p99",
+        "p50",
+        "レイテンシ",
+        "応答時間",
+        "レスポンスタイム",
+        "duration",
+    ]) {
+        return Some((PaneId::Latency, "latency"));
+    }
+    let cw_errors = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        w.len() > 6
+            && (w.ends_with("Errors") || w.ends_with("Error"))
+            && w.chars().next().is_some_and(char::is_uppercase)
+    });
+    if cw_errors || has(&["error rate", "5xx", "4xx", "エラー率", "エラー数"]) {
+        return Some((PaneId::Errors, "error rate"));
+    }
+    if has(&["request count", "requests", "リクエスト数", "invocations"]) {
+        return Some((PaneId::Requests, "requests"));
+    }
+    None
+}
+
+/// `act`: do what the current step names.
+fn act(state: &mut AppState) -> bool {
+    let Some(a) = state.current_step().and_then(|(_, _, s)| step_act(s)) else {
+        return false;
+    };
+    match a {
+        StepAct::Focus(pane, _) => state.ui.focus = pane,
+        StepAct::FilterLogs(p) => {
+            state.ui.log.filter.text = p;
+            state.ui.log.scroll = 0;
+        }
+    }
+    true
+}
+
+/// `copy`: the current step's next command to the clipboard (the edge writes it).
+fn copy(state: &mut AppState) -> bool {
+    let Some((reference, i, step)) = state.current_step() else {
+        return false;
+    };
+    let commands: Vec<&String> = step
+        .commands
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .collect();
+    if commands.is_empty() {
+        return false;
+    }
+    let n = match &state.ui.copy_next {
+        Some((r, s, n)) if r == reference && *s == i => *n % commands.len(),
+        _ => 0,
+    };
+    let text = commands[n].trim_end().to_string();
+    let total = commands.len();
+    let reference = reference.to_string();
+    let first = text.lines().next().unwrap_or("").to_string();
+    state.ui.copy_next = Some((reference, i, n + 1));
+    state.ui.flash = Some(if total > 1 {
+        format!("copied command {}/{total}: {first}", n + 1)
+    } else {
+        format!("copied: {first}")
+    });
+    state.clipboard_out = Some(text);
+    true
+}
+
+/// Journal each escalation condition of the opened section once, when it is first met.
+fn journal_escalations(state: &mut AppState) {
+    let Some((reference, _, section, _)) = state.opened_full() else {
+        return;
+    };
+    let mut met: Vec<(String, String, Ts)> = Vec::new();
+    for p in crate::model::escalation::parse_all_in(&section.escalation, &section.title) {
+        if let crate::model::escalation::Parsed::Check(c) = p {
+            if let Some(since) = crate::model::escalation::met_since(&c, &state.model) {
+                met.push((reference.to_string(), c.text.clone(), since));
+            }
+        }
+    }
+    for (section, condition, met_since) in met {
+        if state.escalated.insert((section.clone(), condition.clone())) {
+            state.journal_out.push(crate::journal::Event {
+                ts: state.model.now,
+                kind: crate::journal::Kind::Escalation {
+                    section,
+                    condition,
+                    met_since,
+                },
+            });
+        }
+    }
+}
+
+/// A command while the section picker is open: move, filter, open the section, close.
+fn section_picker_command(state: &mut AppState, c: Command) -> bool {
+    let Some(p) = state.ui.section_picker.as_mut() else {
+        return false;
+    };
+    match c {
+        Command::Back | Command::PickSection => {
+            if c == Command::Back && p.editing.is_some() {
+                p.editing = None;
+            } else {
+                state.ui.section_picker = None;
+            }
+            true
+        }
+        Command::FilterLog => {
+            p.editing = Some(p.filter.clone());
+            true
+        }
+        Command::ClearFilter => {
+            let had = !p.filter.is_empty();
+            p.filter.clear();
+            had
+        }
+        Command::Select => {
+            let items = crate::ui::section_picker::visible(state);
+            let i = section_picker_index(state, &items);
+            let Some(item) = items.get(i) else {
+                return false;
+            };
+            let reference = item.reference.clone();
+            let alarm = state
+                .ui
+                .section_picker
+                .take()
+                .map(|p| p.alarm)
+                .unwrap_or_default();
+            open_section(
+                state,
+                alarm,
+                Some(reference),
+                "picked by the operator".into(),
+                true,
+            );
+            true
+        }
+        Command::Up
+        | Command::Down
+        | Command::PageUp
+        | Command::PageDown
+        | Command::Top
+        | Command::Bottom => section_picker_move(state, c),
+        _ => false,
+    }
+}
+
+/// The index of the section picker's cursor among the listed sections (0 when gone).
+pub fn section_picker_index(
+    state: &AppState,
+    items: &[crate::ui::section_picker::SectionItem],
+) -> usize {
+    state
+        .ui
+        .section_picker
+        .as_ref()
+        .and_then(|p| p.cursor.as_ref())
+        .and_then(|c| items.iter().position(|i| &i.reference == c))
+        .unwrap_or(0)
+}
+
+fn section_picker_move(state: &mut AppState, c: Command) -> bool {
+    let items = crate::ui::section_picker::visible(state);
+    let n = items.len();
+    if n == 0 {
+        return false;
+    }
+    let cur = section_picker_index(state, &items);
+    let next = match c {
+        Command::Up => cur.saturating_sub(1),
+        Command::Down => (cur + 1).min(n - 1),
+        Command::PageUp => cur.saturating_sub(PAGE),
+        Command::PageDown => (cur + PAGE).min(n - 1),
+        Command::Top => 0,
+        _ => n - 1,
+    };
+    let Some(p) = state.ui.section_picker.as_mut() else {
+        return false;
+    };
+    let before = p.cursor.clone();
+    p.cursor = Some(items[next].reference.clone());
+    before != p.cursor
 }
 
 fn mark(state: &mut AppState, mark: StepMark) -> bool {
@@ -931,4 +1696,481 @@ fn mark(state: &mut AppState, mark: StepMark) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Kind;
+    use crate::model::alarm::{AlarmDef, Severity};
+    use crate::model::series::Stat;
+    use crate::model::threshold::Threshold;
+    use crate::model::time::MINUTE;
+    use crate::model::Profile;
+
+    const T0: Ts = 1_750_000_000 - 1_750_000_000 % 86_400 + 10 * 3600;
+    const ERRORS: &str = "ja_seed_layout#在庫更新エラーアラーム";
+    const THROTTLE: &str = "ja_seed_layout#テーブルスロットリングアラーム";
+    const ROLLBACK: &str = "ja_seed_layout#切り戻しの基準";
+
+    fn def(name: &str, series: &str, description: &str, runbook: Option<&str>) -> AlarmDef {
+        AlarmDef {
+            name: name.into(),
+            description: description.into(),
+            series: series.into(),
+            period: 60,
+            stat: Stat::Average,
+            threshold: Threshold::above(None, Some(5.0)),
+            severity: Severity::Critical,
+            runbook: runbook.map(String::from),
+            log_filter: None,
+            unit: "%".into(),
+        }
+    }
+
+    fn seed() -> Runbook {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/runbooks/ja_seed_layout.md"
+        );
+        crate::runbooks::load_file(path).expect("the fixture loads")
+    }
+
+    /// Three alarms (one the matcher finds, one mapped, one nothing matches) and the error rate
+    /// at 12% for the last 30 minutes.
+    fn state() -> AppState {
+        let profile = Profile {
+            name: "inventory".into(),
+            alarms: vec![
+                def(
+                    "InventoryUpdateErrors",
+                    "errors/rate",
+                    "Errors of InventoryUpdateFunction",
+                    None,
+                ),
+                def(
+                    "TableWrites",
+                    "dynamo/throttles/inventory-items",
+                    "",
+                    Some(THROTTLE),
+                ),
+                def("DiskFull", "disk/used", "disk usage", None),
+            ],
+            ..Default::default()
+        };
+        let start = T0 - 60 * MINUTE;
+        let mut model = Model::new(profile, start, 100);
+        let points: Vec<(Ts, f64)> = (0..=60)
+            .map(|m| {
+                let t = start + m * MINUTE;
+                (t, if m >= 30 { 12.0 } else { 1.0 })
+            })
+            .collect();
+        model.apply(Update::Points {
+            key: "errors/rate".into(),
+            points,
+        });
+        model.tick(T0);
+        AppState::new(model, vec![seed()], Vec::new(), "test".into())
+    }
+
+    fn cmd(s: &mut AppState, c: Command) -> bool {
+        update(s, Action::Command(c))
+    }
+
+    fn typed(s: &mut AppState, text: &str) {
+        for c in text.chars() {
+            update(s, Action::Input(InputKey::Char(c)));
+        }
+        update(s, Action::Input(InputKey::Enter));
+    }
+
+    /// Open the runbook of the alarm named `name`.
+    fn open(s: &mut AppState, name: &str) {
+        s.ui.focus = PaneId::Alarms;
+        s.ui.alarm_cursor = s
+            .model
+            .alarms
+            .iter()
+            .position(|a| a.def.name == name)
+            .unwrap();
+        assert!(cmd(s, Command::Select));
+    }
+
+    fn opened_section(s: &AppState) -> Option<&str> {
+        s.opened.as_ref()?.section.as_deref()
+    }
+
+    fn section_events(s: &AppState) -> Vec<(Option<String>, String)> {
+        s.journal_out
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::SectionOpened { section, why, .. } => Some((section.clone(), why.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn select_picks_the_mapped_or_matching_section_and_says_why() {
+        let mut s = state();
+        open(&mut s, "TableWrites");
+        assert_eq!(opened_section(&s), Some(THROTTLE));
+        assert_eq!(s.opened.as_ref().unwrap().why, "mapped in the profile");
+        assert_eq!(s.ui.focus, PaneId::Runbook);
+
+        open(&mut s, "InventoryUpdateErrors");
+        assert_eq!(opened_section(&s), Some(ERRORS));
+        let why = &s.opened.as_ref().unwrap().why;
+        assert!(why.contains("InventoryUpdateFunction"), "{why}");
+
+        open(&mut s, "DiskFull");
+        assert_eq!(opened_section(&s), None);
+        assert!(s
+            .opened
+            .as_ref()
+            .unwrap()
+            .why
+            .starts_with("no runbook section matches"));
+        let events = section_events(&s);
+        assert_eq!(events.len(), 3);
+        assert_eq!(events[1].0.as_deref(), Some(ERRORS));
+    }
+
+    #[test]
+    fn the_section_picker_lists_filters_and_opens_a_section() {
+        let mut s = state();
+        open(&mut s, "DiskFull");
+        assert!(cmd(&mut s, Command::PickSection));
+        let items = crate::ui::section_picker::visible(&s);
+        assert_eq!(items[0].reference, ERRORS, "alarm sections first");
+        assert_eq!(items[1].reference, THROTTLE);
+        assert!(items[2].kind != crate::model::runbook::SectionKind::Alarm);
+        let last = items.last().unwrap();
+        assert_eq!(last.kind, crate::model::runbook::SectionKind::Text);
+
+        // The picker is modal: step commands do nothing to the walk.
+        assert!(!cmd(&mut s, Command::StepDone));
+        assert!(cmd(&mut s, Command::FilterLog));
+        assert!(s.text_input_open());
+        typed(&mut s, "切り戻し");
+        assert!(!s.text_input_open());
+        let items = crate::ui::section_picker::visible(&s);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].reference, ROLLBACK);
+        s.journal_out.clear();
+        assert!(cmd(&mut s, Command::Select));
+        assert!(s.ui.section_picker.is_none());
+        assert_eq!(opened_section(&s), Some(ROLLBACK));
+        assert_eq!(s.opened.as_ref().unwrap().alarm, "DiskFull");
+        assert_eq!(
+            section_events(&s),
+            vec![(
+                Some(ROLLBACK.to_string()),
+                "picked by the operator".to_string()
+            )]
+        );
+        assert!(s.walks.contains_key(ROLLBACK));
+
+        // Esc closes it without opening anything.
+        cmd(&mut s, Command::PickSection);
+        cmd(&mut s, Command::Down);
+        assert!(cmd(&mut s, Command::Back));
+        assert!(s.ui.section_picker.is_none());
+        assert_eq!(opened_section(&s), Some(ROLLBACK));
+    }
+
+    #[test]
+    fn a_note_goes_to_the_current_step_and_the_journal() {
+        let mut s = state();
+        assert!(!cmd(&mut s, Command::Note), "no walk, no note");
+        open(&mut s, "InventoryUpdateErrors");
+        cmd(&mut s, Command::Down);
+        s.journal_out.clear();
+        assert!(cmd(&mut s, Command::Note));
+        assert!(s.text_input_open());
+        // Keys are text while typing: `d` is not step-done.
+        typed(&mut s, "deploy 41 の直後から");
+        assert!(!s.text_input_open());
+        let notes = s.section_notes(ERRORS);
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].step, 1);
+        assert_eq!(notes[0].ts, T0);
+        assert_eq!(notes[0].text, "deploy 41 の直後から");
+        assert!(matches!(
+            &s.journal_out[..],
+            [crate::journal::Event { kind: Kind::Note { section: Some(r), step: Some(1), text }, .. }]
+                if r == ERRORS && text == "deploy 41 の直後から"
+        ));
+        // Esc cancels; an empty note is not kept.
+        cmd(&mut s, Command::Note);
+        update(&mut s, Action::Input(InputKey::Char('x')));
+        update(&mut s, Action::Input(InputKey::Esc));
+        cmd(&mut s, Command::Note);
+        typed(&mut s, "   ");
+        assert_eq!(s.section_notes(ERRORS).len(), 1);
+        assert_eq!(s.journal_out.len(), 1);
+    }
+
+    fn step(text: &str, subs: &[&str], cmds: &[&str]) -> Step {
+        Step {
+            text: text.into(),
+            substeps: subs.iter().map(|x| x.to_string()).collect(),
+            commands: cmds.iter().map(|x| x.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn step_act_finds_log_patterns_and_metric_panes() {
+        let filter = |p: &str| Some(StepAct::FilterLogs(p.into()));
+        let focus = |p: PaneId, w: &'static str| Some(StepAct::Focus(p, w));
+        let cases: Vec<(Step, Option<StepAct>)> = vec![
+            (
+                step(
+                    "ログで `ProvisionedThroughputExceededException` を確認",
+                    &[],
+                    &[],
+                ),
+                filter("ProvisionedThroughputExceededException"),
+            ),
+            (
+                step("Search the logs for \"timeout\"", &[], &[]),
+                filter("timeout"),
+            ),
+            (
+                step("原因の確認", &["CloudWatch Logs で「ERROR」を検索"], &[]),
+                filter("ERROR"),
+            ),
+            (
+                step(
+                    "Tail the API logs",
+                    &[],
+                    &["aws logs tail /aws/lambda/api --since 15m --filter-pattern ERROR"],
+                ),
+                filter("ERROR"),
+            ),
+            (
+                step(
+                    "Look for ProvisionedThroughputExceededException in the logs",
+                    &[],
+                    &[],
+                ),
+                filter("ProvisionedThroughputExceededException"),
+            ),
+            (step("ログで ERROR を探す", &[], &[]), filter("ERROR")),
+            // A quoted log group is not a pattern; the words still name no metric.
+            (step("Open the log group `/aws/lambda/api`", &[], &[]), None),
+            // Quotes without logs are not a filter.
+            (
+                step("Check `ProfileAPIErrors` in CloudWatch", &[], &[]),
+                focus(PaneId::Errors, "error rate"),
+            ),
+            (
+                step("Aurora の接続数を確認", &[], &[]),
+                focus(PaneId::Aurora, "Aurora connections"),
+            ),
+            (
+                step("Check DatabaseConnections", &[], &[]),
+                focus(PaneId::Aurora, "Aurora connections"),
+            ),
+            (
+                step("P99 レイテンシを確認", &[], &[]),
+                focus(PaneId::Latency, "latency"),
+            ),
+            (
+                step("Look at ConsumedReadCapacityUnits", &[], &[]),
+                focus(PaneId::Dynamo, "DynamoDB capacity"),
+            ),
+            (
+                step("DynamoDB のスロットリングを確認", &[], &[]),
+                focus(PaneId::Dynamo, "DynamoDB throttling"),
+            ),
+            (
+                step("Lambda のスロットリング状況", &[], &[]),
+                focus(PaneId::Throttles, "Lambda throttles"),
+            ),
+            (
+                step("Check the 5xx count", &[], &[]),
+                focus(PaneId::Errors, "error rate"),
+            ),
+            (step("Notify the team", &["post in #oncall"], &[]), None),
+            (step("", &[], &[]), None),
+        ];
+        for (st, want) in cases {
+            assert_eq!(step_act(&st), want, "{st:?}");
+        }
+        assert_eq!(
+            StepAct::Focus(PaneId::Aurora, "Aurora connections").hint(),
+            "focus Aurora connections"
+        );
+        assert_eq!(
+            StepAct::FilterLogs("ERROR".into()).hint(),
+            "filter logs for ERROR"
+        );
+        // Never panics on odd quoting.
+        for t in [
+            "`",
+            "\"",
+            "「",
+            "log `",
+            "log 'a",
+            "don't log it",
+            "ログ「」",
+        ] {
+            let _ = step_act(&step(t, &[t], &[t]));
+        }
+    }
+
+    fn inline_state(md: &str) -> AppState {
+        let mut s = state();
+        s.runbooks
+            .push(crate::runbooks::parse(md, "inline", "test"));
+        cmd(&mut s, Command::PickSection);
+        cmd(&mut s, Command::FilterLog);
+        typed(&mut s, "inline#");
+        cmd(&mut s, Command::Select);
+        assert_eq!(
+            s.opened
+                .as_ref()
+                .unwrap()
+                .section
+                .as_deref()
+                .map(|r| &r[..7]),
+            Some("inline#")
+        );
+        s
+    }
+
+    #[test]
+    fn act_focuses_the_pane_or_filters_the_log() {
+        let mut s = state();
+        open(&mut s, "TableWrites");
+        assert_eq!(opened_section(&s), Some(THROTTLE));
+        // Step 1: キャパシティの確認.
+        assert!(cmd(&mut s, Command::Act));
+        assert_eq!(s.ui.focus, PaneId::Dynamo);
+
+        let mut s = inline_state(
+            "## Alert: Table throttling\n\n### Steps\n\n1. Look for `ProvisionedThroughputExceededException` in the logs\n2. Notify the team\n",
+        );
+        assert!(cmd(&mut s, Command::Act));
+        assert_eq!(
+            s.ui.log.filter.text,
+            "ProvisionedThroughputExceededException"
+        );
+        assert_eq!(s.ui.focus, PaneId::Runbook, "the walk keeps the focus");
+        cmd(&mut s, Command::Down);
+        assert!(!cmd(&mut s, Command::Act), "step 2 names nothing");
+    }
+
+    #[test]
+    fn copy_puts_the_commands_on_the_clipboard_in_turn() {
+        let mut s = state();
+        assert!(!cmd(&mut s, Command::Copy));
+        open(&mut s, "InventoryUpdateErrors");
+        assert!(cmd(&mut s, Command::Copy));
+        assert_eq!(
+            s.clipboard_out.take().as_deref(),
+            Some("aws cloudwatch describe-alarms --alarm-names InventoryUpdateErrors")
+        );
+        assert!(s.ui.flash.as_deref().unwrap().starts_with("copied"));
+        // The next key clears the message.
+        cmd(&mut s, Command::Down);
+        assert_eq!(s.ui.flash, None);
+        assert!(!cmd(&mut s, Command::Copy), "step 2 has no command");
+
+        let mut s = inline_state(
+            "## Alert: Disk\n\n### Steps\n\n1. Look\n   ```\n   df -h\n   ```\n   ```\n   du -sh /var\n   ```\n",
+        );
+        cmd(&mut s, Command::Copy);
+        assert_eq!(s.clipboard_out.take().as_deref(), Some("df -h"));
+        assert_eq!(s.ui.flash.as_deref(), Some("copied command 1/2: df -h"));
+        cmd(&mut s, Command::Copy);
+        assert_eq!(s.clipboard_out.take().as_deref(), Some("du -sh /var"));
+        cmd(&mut s, Command::Copy);
+        assert_eq!(s.clipboard_out.take().as_deref(), Some("df -h"));
+    }
+
+    #[test]
+    fn choose_follows_a_branch_and_back_returns() {
+        let mut s = state();
+        open(&mut s, "InventoryUpdateErrors");
+        assert!(!cmd(&mut s, Command::Choose), "step 1 offers no choice");
+        cmd(&mut s, Command::Down);
+        let list = choices(&s);
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].label, "テーブルの制限");
+        assert_eq!(list[0].target, THROTTLE);
+        assert!(list[0].branch);
+        assert_eq!(list[1].target, ROLLBACK);
+        assert!(cmd(&mut s, Command::Choose));
+        assert_eq!(s.ui.choice, Some(0));
+        cmd(&mut s, Command::Choose);
+        assert_eq!(s.ui.choice, Some(1));
+        cmd(&mut s, Command::Choose);
+        assert_eq!(s.ui.choice, Some(0));
+        // Esc disarms; select then marks the step as usual.
+        assert!(cmd(&mut s, Command::Back));
+        assert_eq!(s.ui.choice, None);
+        cmd(&mut s, Command::Choose);
+        s.journal_out.clear();
+        assert!(cmd(&mut s, Command::Select));
+        assert_eq!(opened_section(&s), Some(THROTTLE));
+        assert_eq!(
+            s.walks[ERRORS].marks[1],
+            StepMark::Todo,
+            "following is not done"
+        );
+        assert_eq!(
+            section_events(&s),
+            vec![(
+                Some(THROTTLE.to_string()),
+                "branch: テーブルの制限".to_string()
+            )]
+        );
+        assert_eq!(s.section_history, vec![ERRORS.to_string()]);
+        assert!(cmd(&mut s, Command::BackSection));
+        assert_eq!(opened_section(&s), Some(ERRORS));
+        assert_eq!(s.walks[ERRORS].cursor, 1, "the walk is where it was");
+        assert_eq!(
+            section_events(&s).last().unwrap().1,
+            "back to the previous section"
+        );
+        assert!(!cmd(&mut s, Command::BackSection), "nothing further back");
+    }
+
+    #[test]
+    fn escalations_are_journaled_once_when_met() {
+        let mut s = state();
+        open(&mut s, "InventoryUpdateErrors");
+        s.journal_out.clear();
+        update(&mut s, Action::Tick(T0 + 1));
+        let esc: Vec<(String, String, Ts)> = s
+            .journal_out
+            .iter()
+            .filter_map(|e| match &e.kind {
+                Kind::Escalation {
+                    section,
+                    condition,
+                    met_since,
+                } => Some((section.clone(), condition.clone(), *met_since)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(esc.len(), 2, "{esc:?}");
+        assert!(esc.iter().all(|(r, _, _)| r == ERRORS));
+        assert_eq!(esc[0].1, "エラー率が 10% を超える");
+        assert_eq!(esc[0].2, T0 - 30 * MINUTE);
+        assert!(esc[1].1.contains("20分以上継続"));
+        s.journal_out.clear();
+        update(&mut s, Action::Tick(T0 + 2));
+        update(&mut s, Action::Tick(T0 + 3));
+        assert!(s.journal_out.is_empty(), "{:?}", s.journal_out);
+        // The throttling section's condition has no data: nothing journaled.
+        open(&mut s, "TableWrites");
+        s.journal_out.clear();
+        update(&mut s, Action::Tick(T0 + 4));
+        assert!(s.journal_out.is_empty());
+    }
 }

@@ -773,8 +773,8 @@ impl Tracker {
 // ---------------------------------------------------------------------------------------------
 // Restoring the walk
 
-/// Put the walk recorded in an incident's entries back into `state`: the opened section and
-/// every step mark with its time. Applied over what `progress` restored (the journal is the
+/// Put the walk recorded in an incident's entries back into `state`: the opened section,
+/// every step mark with its time, and the notes. Applied over what `progress` restored (the journal is the
 /// richer record); returns whether anything was restored.
 pub fn restore(entries: &[Entry], state: &mut AppState) -> bool {
     let mut changed = false;
@@ -808,6 +808,23 @@ pub fn restore(entries: &[Entry], state: &mut AppState) -> bool {
                 walk.marks[*step] = *mark;
                 walk.marked_at[*step] = (*mark != StepMark::Todo).then_some(e.ts);
                 changed = true;
+            }
+            Kind::Note {
+                section: Some(section),
+                step,
+                text,
+            } => {
+                let note = crate::model::runbook::StepNote {
+                    step: step.unwrap_or(0),
+                    ts: e.ts,
+                    text: text.clone(),
+                };
+                let notes = state.notes.entry(section.clone()).or_default();
+                // The progress file may have brought the same note back already.
+                if !notes.contains(&note) {
+                    notes.push(note);
+                    changed = true;
+                }
             }
             _ => {}
         }
@@ -1158,6 +1175,41 @@ mod tests {
             who: "alice".into(),
             kind,
         }
+    }
+
+    #[test]
+    fn restore_brings_back_marks_and_notes_once() {
+        let files = crate::session::Files::default();
+        let (mut state, _, _) = crate::session::demo("calm", 1, &files).unwrap();
+        let section = "profile-api#high-error-rate".to_string();
+        let entries = vec![
+            e(
+                100,
+                Kind::StepMarked {
+                    section: section.clone(),
+                    step: 0,
+                    text: "first".into(),
+                    mark: StepMark::Done,
+                },
+            ),
+            e(
+                110,
+                Kind::Note {
+                    section: Some(section.clone()),
+                    step: Some(1),
+                    text: "rollback started".into(),
+                },
+            ),
+        ];
+        assert!(restore(&entries, &mut state));
+        assert_eq!(state.walks[&section].marks[0], StepMark::Done);
+        let notes = state.section_notes(&section);
+        assert_eq!(notes.len(), 1);
+        assert_eq!((notes[0].step, notes[0].ts), (1, 110));
+        assert_eq!(notes[0].text, "rollback started");
+        // Restoring again (progress file and journal both had it) does not repeat the note.
+        restore(&entries, &mut state);
+        assert_eq!(state.section_notes(&section).len(), 1);
     }
 
     fn every_kind() -> Vec<Entry> {

@@ -909,6 +909,12 @@ mod tests {
             ("s", Command::StepSkip),
             ("u", Command::StepUndo),
             ("P", Command::Pick),
+            ("S", Command::PickSection),
+            ("n", Command::Note),
+            ("f", Command::Act),
+            ("y", Command::Copy),
+            ("o", Command::Choose),
+            ("b", Command::BackSection),
         ];
         for (key, command) in expect {
             assert_eq!(map.bindings.get(&k(key)), Some(command), "{key}");
@@ -938,6 +944,12 @@ mod tests {
             ("G", Command::Bottom),
             ("P", Command::Pick),
             ("p", Command::PauseLog),
+            ("S", Command::PickSection),
+            ("n", Command::Note),
+            ("f", Command::Act),
+            ("y", Command::Copy),
+            ("o", Command::Choose),
+            ("b", Command::BackSection),
         ];
         for (key, command) in expect {
             assert_eq!(map.bindings.get(&k(key)), Some(command), "{key}");

@@ -18,6 +18,9 @@ pub struct Saved {
     pub walks: BTreeMap<String, Walk>,
     /// The alarm whose runbook was open: (alarm, section, why).
     pub opened: Option<(String, Option<String>, String)>,
+    /// The operator's notes by section (absent in files saved before notes existed).
+    #[serde(default)]
+    pub notes: BTreeMap<String, Vec<crate::model::runbook::StepNote>>,
 }
 
 impl Saved {
@@ -28,6 +31,7 @@ impl Saved {
                 .opened
                 .as_ref()
                 .map(|o| (o.alarm.clone(), o.section.clone(), o.why.clone())),
+            notes: state.notes.clone(),
         }
     }
 
@@ -36,6 +40,7 @@ impl Saved {
     /// copes with a walk shorter or longer than its section.
     pub fn restore(self, state: &mut AppState) {
         state.walks = self.walks;
+        state.notes = self.notes;
         state.opened = self.opened.map(|(alarm, section, why)| Opened {
             alarm,
             section,
@@ -144,6 +149,24 @@ mod tests {
         let err = load(&path).unwrap_err();
         assert!(err.contains("p.json") && err.contains("line"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn notes_are_saved_and_old_files_still_load() {
+        let mut saved = Saved::default();
+        saved.notes.insert(
+            "rb#s".into(),
+            vec![crate::model::runbook::StepNote {
+                step: 1,
+                ts: 60,
+                text: "deploy 41 の直後".into(),
+            }],
+        );
+        let json = serde_json::to_string(&saved).unwrap();
+        let back: Saved = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, saved);
+        let old: Saved = serde_json::from_str(r#"{"walks":{},"opened":null}"#).unwrap();
+        assert!(old.notes.is_empty());
     }
 
     #[test]

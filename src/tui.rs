@@ -176,6 +176,43 @@ fn sync_journal(
     }
 }
 
+/// Standard base64 (RFC 4648, with `=` padding).
+pub fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(ABC[((n >> shift) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The OSC 52 sequence that sets the clipboard to `text` (`ESC ] 52 ; c ; <base64> BEL`);
+/// terminals, tmux (with `set-clipboard on`) and SSH pass it to the local clipboard.
+pub fn osc52(text: &str) -> String {
+    format!("\x1b]52;c;{}\x07", base64(text.as_bytes()))
+}
+
+/// Write what `copy` put in `state.clipboard_out` to the terminal as OSC 52.
+fn write_clipboard(state: &mut AppState) {
+    if let Some(text) = state.clipboard_out.take() {
+        let mut out = io::stdout();
+        let _ = out.write_all(osc52(&text).as_bytes());
+        let _ = out.flush();
+    }
+}
+
 /// Run the console until the operator quits.
 pub async fn run(
     mut state: AppState,
@@ -260,6 +297,7 @@ pub async fn run(
             interest = now_interest;
             source.set_log_interest(interest.0, &interest.1);
         }
+        write_clipboard(&mut state);
         if dirty && !state.quit {
             term.draw(|f| crate::ui::draw(f, &state))?;
             frames += 1;
@@ -273,4 +311,32 @@ pub async fn run(
     tracing::info!(frames, "session ended");
     drop(term);
     Ok(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc_4648() {
+        // The test vectors of RFC 4648, section 10.
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded, "{plain:?}");
+        }
+        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
+        assert_eq!(base64("確認".as_bytes()), "56K66KqN");
+    }
+
+    #[test]
+    fn osc52_wraps_the_base64_text() {
+        assert_eq!(osc52("df -h"), "\x1b]52;c;ZGYgLWg=\x07");
+    }
 }

@@ -529,7 +529,14 @@ fn runbook_checklist_marks_and_progress() {
         "{t}"
     );
     assert!(t.contains("Escalate when:"), "{t}");
-    assert!(t.contains("• customer data may be affected"), "{t}");
+    assert!(
+        t.contains("? confirm by hand: customer data may be affected"),
+        "{t}"
+    );
+    assert!(
+        t.contains("section: API error rate above 5% — mapped in the profile"),
+        "{t}"
+    );
     let r = rows(&buf);
     let y = r.iter().position(|l| l.contains("[x] 1.")).unwrap();
     let x = col(&r[y], "[x]");

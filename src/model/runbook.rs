@@ -189,3 +189,12 @@ pub struct Walk {
     /// When each step was marked, parallel to `marks`.
     pub marked_at: Vec<Option<Ts>>,
 }
+
+/// A note the operator added to a step of a walk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepNote {
+    /// The step (index into the section's steps) it belongs to.
+    pub step: usize,
+    pub ts: Ts,
+    pub text: String,
+}

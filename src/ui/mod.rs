@@ -19,6 +19,7 @@ pub mod layout;
 pub mod logs;
 pub mod picker;
 pub mod runbook;
+pub mod section_picker;
 pub mod status;
 pub mod theme;
 
@@ -82,6 +83,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
         render_pane(*pane, *rect, buf, state, &ctx);
     }
     picker::render(area, buf, state, theme);
+    section_picker::render(area, buf, state, theme);
     status::render_status(screen.status, buf, state, theme);
     if state.ui.help {
         help::render(area, buf, state, theme);
@@ -296,8 +298,11 @@ pub fn clip_spans<'a>(spans: Vec<Span<'a>>, max: usize) -> Vec<Span<'a>> {
     out
 }
 
-/// Word-wrap `s` to lines of at most `max` display cells; words longer than a line are broken.
-/// Always returns at least one line (empty for empty input).
+/// Word-wrap `s` to lines of at most `max` display cells (CJK characters are two cells);
+/// words longer than a line are broken. Text with wide characters (Japanese, Chinese) has no
+/// spaces between words and may break between any two characters, so such a word starts on
+/// the current line and breaks where the line is full. Always returns at least one line
+/// (empty for empty input).
 pub fn wrap(s: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
@@ -311,16 +316,24 @@ pub fn wrap(s: &str, max: usize) -> Vec<String> {
             cur_w += 1 + ww;
             continue;
         }
-        if cur_w > 0 {
-            lines.push(std::mem::take(&mut cur));
-            cur_w = 0;
+        let first_w = word.chars().next().map(char_width).unwrap_or(0);
+        let wide = word.chars().any(|c| char_width(c) >= 2);
+        if cur_w > 0 && wide && cur_w + 1 + first_w <= max {
+            // Fill the rest of this line with the CJK word.
+            cur.push(' ');
+            cur_w += 1;
+        } else {
+            if cur_w > 0 {
+                lines.push(std::mem::take(&mut cur));
+                cur_w = 0;
+            }
+            if ww <= max {
+                cur.push_str(word);
+                cur_w = ww;
+                continue;
+            }
         }
-        if ww <= max {
-            cur.push_str(word);
-            cur_w = ww;
-            continue;
-        }
-        // Break a long word by characters.
+        // Break the word by characters.
         for c in word.chars() {
             let cw = char_width(c);
             if cur_w + cw > max && cur_w > 0 {
@@ -377,6 +390,32 @@ mod tests {
         assert_eq!(wrap("日本語", 4), vec!["日本", "語"]);
         for l in wrap("a bb ccc dddd eeeee ffffff", 3) {
             assert!(width(&l) <= 3, "{l}");
+        }
+    }
+
+    #[test]
+    fn wrap_japanese_by_display_width() {
+        // Two cells per kana and kanji: 10 cells hold five of them.
+        assert_eq!(
+            wrap("在庫更新エラーアラームの確認", 10),
+            vec!["在庫更新エ", "ラーアラー", "ムの確認"]
+        );
+        // A Japanese run after a word fills the line rather than starting a new one.
+        assert_eq!(
+            wrap("Lambda のエラー率が 10% を超える", 12),
+            vec!["Lambda のエ", "ラー率が 10%", "を超える"]
+        );
+        // A wide character never straddles the edge: an odd width leaves a cell free.
+        assert_eq!(wrap("エラー率", 5), vec!["エラ", "ー率"]);
+        for max in 2..30 {
+            let text = "確認するログ: /aws/lambda/inventory-update で ERROR を探す（5分以内）";
+            let lines = wrap(text, max);
+            for l in &lines {
+                assert!(width(l) <= max, "{l:?} wider than {max}");
+            }
+            let joined: String = lines.concat().split_whitespace().collect();
+            let want: String = text.split_whitespace().collect();
+            assert_eq!(joined, want, "nothing lost at {max}");
         }
     }
 

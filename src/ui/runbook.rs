@@ -10,10 +10,11 @@ use ratatui::text::{Line, Span};
 use super::alarms::{deadline_style, deadline_text, state_style};
 use super::theme::Theme;
 use super::{clip_spans, help, pane_block, put_line, width, wrap, PaneCtx};
-use crate::app::{AppState, Command, Opened};
+use crate::app::{choices, step_act, AppState, Command, Opened};
 use crate::model::alarm::AlarmState;
-use crate::model::runbook::{Section, StepMark, Walk};
-use crate::model::time::short_duration;
+use crate::model::escalation::{self, Parsed};
+use crate::model::runbook::{Runbook, Section, StepMark, Walk};
+use crate::model::time::{hm, short_duration};
 
 /// `3/7 done, 1 skipped`.
 pub fn progress(walk: &Walk) -> String {
@@ -59,7 +60,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         9..=13 => 1,
         _ => 0,
     };
-    let Some((section, walk)) = walk else {
+    let Some((reference, runbook, section, walk)) = state.opened_full() else {
         let msg = match &opened.section {
             Some(r) => format!("runbook section {r} is not loaded"),
             None => "no runbook section for this alarm".to_string(),
@@ -68,23 +69,22 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         for l in wrap(&opened.why, w) {
             lines.push(Line::styled(l, theme.dim()));
         }
+        if let Some(k) = help::first_key(state, Command::PickSection) {
+            lines.push(Line::from(vec![
+                Span::styled(k.to_string(), key_style(theme)),
+                Span::raw(": pick a section from the loaded runbooks"),
+            ]));
+        }
         draw(buf, inner, &lines, 0);
         return;
     };
-    lines.push(Line::styled(
-        section.title.clone(),
-        Style::default()
-            .fg(theme.accent)
-            .add_modifier(Modifier::BOLD),
+    lines.extend(section_lines(
+        &section.title,
+        &opened.why,
+        w,
+        why_lines + 1,
+        theme,
     ));
-    let mut why = wrap(&opened.why, w);
-    if why.len() > why_lines {
-        why.truncate(why_lines);
-        if let Some(last) = why.last_mut() {
-            *last = super::fit(&format!("{last} …"), w).into_owned();
-        }
-    }
-    lines.extend(why.into_iter().map(|l| Line::styled(l, theme.dim())));
     let head_h = (lines.len() as u16).min(inner.height);
     draw(buf, inner, &lines, 0);
 
@@ -97,7 +97,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     if body.is_empty() {
         return;
     }
-    let (body_lines, cursor_span) = steps(section, walk, w, ctx);
+    let (body_lines, cursor_span) = steps(state, reference, runbook, section, walk, w, ctx);
     let h = body.height as usize;
     let (start, end) = cursor_span;
     if end <= h || h < 3 {
@@ -212,8 +212,163 @@ fn alarm_line(
     Line::from(spans)
 }
 
-/// The checklist and escalation lines, and the line range of the cursor step.
+/// `section: <title> — <why>`, wrapped to at most `max_lines` lines (the last cut with `…`);
+/// the title stands out.
+fn section_lines(
+    title: &str,
+    why: &str,
+    w: usize,
+    max_lines: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let head = format!("section: {title}");
+    let mut text = wrap(&format!("{head} — {why}"), w);
+    if text.len() > max_lines {
+        text.truncate(max_lines);
+        if let Some(last) = text.last_mut() {
+            *last = super::fit(&format!("{last} …"), w).into_owned();
+        }
+    }
+    let title_style = Style::default()
+        .fg(theme.accent)
+        .add_modifier(Modifier::BOLD);
+    text.into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            if i > 0 {
+                return Line::styled(l, theme.dim());
+            }
+            // The first line: `section: ` dim, the title (as much as is on this line) bold.
+            let label = "section: ";
+            let Some(rest) = l.strip_prefix(label) else {
+                return Line::styled(l, title_style);
+            };
+            let t_len = title
+                .chars()
+                .zip(rest.chars())
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a.len_utf8())
+                .sum::<usize>();
+            Line::from(vec![
+                Span::styled(label, theme.dim()),
+                Span::styled(rest[..t_len].to_string(), title_style),
+                Span::styled(rest[t_len..].to_string(), theme.dim()),
+            ])
+        })
+        .collect()
+}
+
+fn key_style(theme: &Theme) -> Style {
+    Style::default()
+        .fg(theme.accent)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// `f: focus Aurora connections`: a key hint line, indented; nothing when the command has
+/// no key.
+fn hint_line(
+    state: &AppState,
+    command: Command,
+    what: String,
+    indent: usize,
+    theme: &Theme,
+) -> Option<Line<'static>> {
+    let k = help::first_key(state, command)?;
+    Some(Line::from(vec![
+        Span::raw(" ".repeat(indent)),
+        Span::styled(k.to_string(), key_style(theme)),
+        Span::styled(format!(": {what}"), Style::default().fg(theme.accent)),
+    ]))
+}
+
+/// A runbook warning for the panel: `runbook <file name>: line N: <what>`.
+pub fn warning_text(warning: &str) -> String {
+    // Warnings read `origin:line: what` or `origin: what`.
+    if let Some((head, what)) = warning.split_once(": ") {
+        if let Some((origin, line)) = head.rsplit_once(':') {
+            if !line.is_empty() && line.chars().all(|c| c.is_ascii_digit()) {
+                let file = origin.rsplit('/').next().unwrap_or(origin);
+                return format!("runbook {file}: line {line}: {what}");
+            }
+        }
+    }
+    format!("runbook {warning}")
+}
+
+/// The lines of the section's escalation conditions, each evaluated against the model now.
+fn escalation_lines(
+    state: &AppState,
+    section: &Section,
+    w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let text_w = w.saturating_sub(4).max(8);
+    let crit = Style::default().fg(theme.crit).add_modifier(Modifier::BOLD);
+    for p in escalation::parse_all_in(&section.escalation, &section.title) {
+        let (lead, style, text, detail) = match &p {
+            Parsed::Check(c) => {
+                let ev = escalation::evaluate(c, &state.model);
+                let now = ev
+                    .current
+                    .as_ref()
+                    .map(|r| format!("now {}", c.format_value(r.value)))
+                    .unwrap_or_else(|| "no data".into());
+                match ev.met_since {
+                    Some(since) => (
+                        "⚠ ",
+                        crit,
+                        format!("escalate: {} — met since {}", c.text, hm(since)),
+                        format!("{}, {now}", c.describe()),
+                    ),
+                    None => {
+                        let holding = match ev.holding_since {
+                            Some(h) if c.duration > 0 => format!(
+                                ", holding {} of {}",
+                                short_duration(state.model.now - h),
+                                escalation::duration_text(c.duration)
+                            ),
+                            _ => String::new(),
+                        };
+                        (
+                            "• ",
+                            Style::default(),
+                            format!("watching: {}", c.text),
+                            format!("{}, {now}{holding}", c.describe()),
+                        )
+                    }
+                }
+            }
+            Parsed::Manual(t) => (
+                "? ",
+                Style::default().fg(theme.warn),
+                format!("confirm by hand: {t}"),
+                String::new(),
+            ),
+        };
+        for (j, l) in wrap(&text, text_w).into_iter().enumerate() {
+            let lead = if j == 0 { lead } else { "  " };
+            out.push(Line::from(vec![
+                Span::raw("  "),
+                Span::styled(format!("{lead}{l}"), style),
+            ]));
+        }
+        if !detail.is_empty() {
+            for l in wrap(&detail, text_w) {
+                out.push(Line::styled(format!("    {l}"), theme.dim()));
+            }
+        }
+    }
+    out
+}
+
+/// The checklist (with sub-steps, notes, and under the current step what it offers: act,
+/// copy, choices), the live escalation conditions and the runbook's warnings, and the line
+/// range of the cursor step.
 fn steps(
+    state: &AppState,
+    reference: &str,
+    runbook: &Runbook,
     section: &Section,
     walk: &Walk,
     w: usize,
@@ -224,6 +379,7 @@ fn steps(
     let mut cursor_span = (0, 0);
     let num_w = section.steps.len().to_string().len();
     let cmd_style = Style::default().fg(theme.accent);
+    let notes = state.section_notes(reference);
     for (i, step) in section.steps.iter().enumerate() {
         let start = out.len();
         let mark = walk.marks.get(i).copied().unwrap_or_default();
@@ -296,12 +452,32 @@ fn steps(
                 ]));
             }
         }
+        for n in notes.iter().filter(|n| n.step == i) {
+            let text = format!("✎ {} {}", hm(n.ts), n.text);
+            for (j, l) in wrap(&text, sub_w).into_iter().enumerate() {
+                let lead = if j == 0 { "" } else { "  " };
+                out.push(Line::from(vec![
+                    Span::raw(" ".repeat(indent)),
+                    Span::styled(
+                        format!("{lead}{l}"),
+                        Style::default().add_modifier(Modifier::ITALIC),
+                    ),
+                ]));
+            }
+        }
         if is_cursor {
+            out.extend(offers(state, step, indent, sub_w, theme));
             cursor_span = (start, out.len());
         }
     }
     if section.steps.is_empty() {
         out.push(Line::styled("this section lists no steps", theme.dim()));
+        // Text and shared sections: their readable text.
+        for l in section.body.iter().filter(|l| !l.trim().is_empty()) {
+            for part in wrap(l, w) {
+                out.push(Line::raw(part));
+            }
+        }
     }
     if !section.escalation.is_empty() {
         out.push(Line::raw(""));
@@ -309,12 +485,101 @@ fn steps(
             "Escalate when:",
             Style::default().fg(theme.warn).add_modifier(Modifier::BOLD),
         ));
-        for e in &section.escalation {
-            for (j, l) in wrap(e, w.saturating_sub(4).max(8)).into_iter().enumerate() {
-                let lead = if j == 0 { "  • " } else { "    " };
-                out.push(Line::raw(format!("{lead}{l}")));
-            }
+        out.extend(escalation_lines(state, section, w, theme));
+    }
+    if !runbook.warnings.is_empty() {
+        out.push(Line::raw(""));
+        for warning in &runbook.warnings {
+            out.push(Line::styled(
+                super::fit(&warning_text(warning), w).into_owned(),
+                theme.dim(),
+            ));
         }
     }
     (out, cursor_span)
+}
+
+/// What the current step offers: the note being typed, the act hint, the copy hint and the
+/// choices (branches and links) with the armed one marked.
+fn offers(
+    state: &AppState,
+    step: &crate::model::runbook::Step,
+    indent: usize,
+    sub_w: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    if let Some(text) = &state.ui.note {
+        out.push(Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled("note: ", key_style(theme)),
+            Span::styled(format!("{text}▏"), Style::default().fg(theme.accent)),
+        ]));
+    }
+    if let Some(a) = step_act(step) {
+        out.extend(hint_line(state, Command::Act, a.hint(), indent, theme));
+    }
+    let n_cmds = step
+        .commands
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .count();
+    if n_cmds > 0 {
+        let what = if n_cmds > 1 {
+            format!("copy a command ({n_cmds}, again for the next)")
+        } else {
+            "copy the command".to_string()
+        };
+        out.extend(hint_line(state, Command::Copy, what, indent, theme));
+    }
+    let list = choices(state);
+    if !list.is_empty() {
+        let armed = state.ui.choice;
+        for (i, c) in list.iter().enumerate() {
+            let at = armed == Some(i);
+            let text = format!("[{}] {} → {}", i + 1, c.label, c.title);
+            for (j, l) in wrap(&text, sub_w).into_iter().enumerate() {
+                let lead = match (j, at) {
+                    (0, true) => "▶ ",
+                    _ => "  ",
+                };
+                let style = if at {
+                    theme.selected()
+                } else {
+                    Style::default().fg(theme.accent)
+                };
+                out.push(Line::from(vec![
+                    Span::raw(" ".repeat(indent.saturating_sub(2))),
+                    Span::styled(lead, key_style(theme)),
+                    Span::styled(l, style),
+                ]));
+            }
+        }
+        let what = match armed {
+            Some(_) => {
+                let sel = help::first_key(state, Command::Select).unwrap_or("enter");
+                format!("next choice · {sel}: follow it")
+            }
+            None => "choose".to_string(),
+        };
+        out.extend(hint_line(state, Command::Choose, what, indent, theme));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_read_file_and_line() {
+        assert_eq!(
+            warning_text("/x/runbooks/a.md:12: bad section id"),
+            "runbook a.md: line 12: bad section id"
+        );
+        assert_eq!(
+            warning_text("builtin:runbooks/a.md: the file has no text"),
+            "runbook builtin:runbooks/a.md: the file has no text"
+        );
+    }
 }

@@ -179,6 +179,13 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
             Style::default().fg(theme.accent),
         ));
     }
+    if let Some(msg) = &ui.flash {
+        spans.push(Span::styled(SEP, dim));
+        spans.push(Span::styled(
+            fit(msg, 40).into_owned(),
+            Style::default().fg(theme.ok).add_modifier(Modifier::BOLD),
+        ));
+    }
     if let Some(u) = &state.model.usage {
         spans.push(Span::styled(SEP, dim));
         spans.push(Span::styled(usage_text(u), dim));
@@ -240,6 +247,34 @@ pub fn usage_text(u: &crate::model::Usage) -> String {
 /// Commands the keymap does not bind are left out.
 pub fn hints(state: &AppState) -> Vec<(String, String)> {
     let ui = &state.ui;
+    if ui.note.is_some() {
+        return vec![
+            ("enter".into(), "add note".into()),
+            ("esc".into(), "cancel".into()),
+        ];
+    }
+    if let Some(p) = &ui.section_picker {
+        if p.editing.is_some() {
+            return vec![
+                ("enter".into(), "apply filter".into()),
+                ("esc".into(), "cancel".into()),
+            ];
+        }
+        if !ui.help {
+            let wanted = [
+                (Command::Down, "move"),
+                (Command::Select, "open"),
+                (Command::FilterLog, "filter"),
+                (Command::Back, "close"),
+            ];
+            return wanted
+                .into_iter()
+                .filter_map(|(c, what)| {
+                    help::first_key(state, c).map(|k| (fit(k, 12).into_owned(), what.to_string()))
+                })
+                .collect();
+        }
+    }
     if let Some(p) = &ui.picker {
         if p.editing.is_some() {
             // Fixed input keys, not keymap commands.
@@ -285,12 +320,30 @@ pub fn hints(state: &AppState) -> Vec<(String, String)> {
                     wanted.push((Command::ClearFilter, "clear"));
                 }
             }
-            PaneId::Runbook if state.opened.is_some() => wanted.extend([
-                (Command::StepDone, "done"),
-                (Command::StepSkip, "skip"),
-                (Command::StepUndo, "undo"),
-            ]),
-            PaneId::Runbook => {}
+            PaneId::Runbook if state.opened.is_some() => {
+                wanted.extend([
+                    (Command::StepDone, "done"),
+                    (Command::StepSkip, "skip"),
+                    (Command::StepUndo, "undo"),
+                    (Command::Note, "note"),
+                ]);
+                if let Some((_, _, step)) = state.current_step() {
+                    if crate::app::step_act(step).is_some() {
+                        wanted.push((Command::Act, "act"));
+                    }
+                    if step.commands.iter().any(|c| !c.trim().is_empty()) {
+                        wanted.push((Command::Copy, "copy"));
+                    }
+                }
+                if !crate::app::choices(state).is_empty() {
+                    wanted.push((Command::Choose, "choose"));
+                }
+                if !state.section_history.is_empty() {
+                    wanted.push((Command::BackSection, "back"));
+                }
+                wanted.push((Command::PickSection, "sections"));
+            }
+            PaneId::Runbook => wanted.push((Command::PickSection, "sections")),
             focus => {
                 if focus.has_resources() {
                     wanted.push((Command::Pick, "pick"));

@@ -1,0 +1,261 @@
+//! The section picker: an overlay listing every section of every loaded runbook (alarm
+//! procedures first, then the shared parts, then plain text), to open one by hand when the
+//! alarm matched none or the wrong one. The operator moves a cursor, filters by text, and
+//! opens the section for the alarm; keys come from the active keymap.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Widget};
+
+use super::help::first_key;
+use super::theme::Theme;
+use super::{clip_spans, pad, put_line, width};
+use crate::app::{section_picker_index, AppState, Command};
+use crate::model::alarm::Severity;
+use crate::model::runbook::SectionKind;
+
+/// One section as the picker lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionItem {
+    /// `runbook-id#section-id`.
+    pub reference: String,
+    pub title: String,
+    pub runbook: String,
+    pub kind: SectionKind,
+    pub severity: Option<Severity>,
+    pub steps: usize,
+}
+
+impl SectionItem {
+    /// `alarm`, `rollback criteria`, `text`.
+    pub fn kind_word(&self) -> &'static str {
+        match self.kind {
+            SectionKind::Alarm => "alarm",
+            SectionKind::Shared(k) => k.word(),
+            SectionKind::Text => "text",
+        }
+    }
+}
+
+/// Every section of every runbook: alarm sections first, then shared, then text; in each
+/// group runbook and document order.
+pub fn items(state: &AppState) -> Vec<SectionItem> {
+    let rank = |k: SectionKind| match k {
+        SectionKind::Alarm => 0,
+        SectionKind::Shared(_) => 1,
+        SectionKind::Text => 2,
+    };
+    let mut out: Vec<(u8, SectionItem)> = Vec::new();
+    for rb in &state.runbooks {
+        for s in &rb.sections {
+            out.push((
+                rank(s.kind),
+                SectionItem {
+                    reference: format!("{}#{}", rb.id, s.id),
+                    title: s.title.clone(),
+                    runbook: rb.id.clone(),
+                    kind: s.kind,
+                    severity: s.severity,
+                    steps: s.steps.len(),
+                },
+            ));
+        }
+    }
+    // A stable sort keeps runbook and document order within a group.
+    out.sort_by_key(|(r, _)| *r);
+    out.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Whether an item passes a filter (case-insensitive substring of title, reference or kind).
+pub fn matches(item: &SectionItem, filter: &str) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let f = filter.to_lowercase();
+    [
+        item.title.as_str(),
+        item.reference.as_str(),
+        item.kind_word(),
+    ]
+    .iter()
+    .any(|t| t.to_lowercase().contains(&f))
+}
+
+/// The sections the open picker lists (through its filter); empty when closed.
+pub fn visible(state: &AppState) -> Vec<SectionItem> {
+    let Some(p) = &state.ui.section_picker else {
+        return Vec::new();
+    };
+    let filter = p.filter_text();
+    items(state)
+        .into_iter()
+        .filter(|i| matches(i, filter))
+        .collect()
+}
+
+fn popup_area(area: Rect, total: usize) -> Rect {
+    let w = area.width.saturating_sub(4).min(100);
+    let h = (total.min(u16::MAX as usize - 3) as u16 + 3)
+        .max(6)
+        .min(area.height.saturating_sub(2));
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Draw the section picker (nothing when it is closed).
+pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
+    let Some(p) = &state.ui.section_picker else {
+        return;
+    };
+    let area = area.intersection(*buf.area());
+    let total = items(state).len();
+    let list = visible(state);
+    let popup = popup_area(area, total);
+    if popup.width < 10 || popup.height < 4 {
+        return;
+    }
+    Clear.render(popup, buf);
+    let border = theme.border(true);
+    let cursor = section_picker_index(state, &list);
+
+    let mut title = " Pick a runbook section".to_string();
+    if !p.alarm.is_empty() {
+        title.push_str(&format!(" for {}", p.alarm));
+    }
+    title.push(' ');
+    let title = Line::from(clip_spans(
+        vec![Span::styled(title, border.add_modifier(Modifier::BOLD))],
+        popup.width.saturating_sub(2) as usize,
+    ));
+    let mut footer = vec![if list.len() == total {
+        format!("{total}")
+    } else {
+        format!("{} of {total}", list.len())
+    }];
+    for (c, what) in [(Command::Select, "open"), (Command::Back, "close")] {
+        if let Some(k) = first_key(state, c) {
+            footer.push(format!("{k} {what}"));
+        }
+    }
+    let footer = Line::from(clip_spans(
+        vec![Span::styled(
+            format!(" {} ", footer.join(" · ")),
+            theme.dim(),
+        )],
+        popup.width.saturating_sub(2) as usize,
+    ));
+    let block = Block::bordered()
+        .border_style(border)
+        .title(title)
+        .title_bottom(footer.right_aligned());
+    let inner = block.inner(popup);
+    block.render(popup, buf);
+    if inner.is_empty() {
+        return;
+    }
+    let w = inner.width as usize;
+
+    let accent = Style::default().fg(theme.accent);
+    let filter_line = match (&p.editing, p.filter.is_empty()) {
+        (Some(text), _) => Line::from(vec![
+            Span::styled(" filter: ", accent.add_modifier(Modifier::BOLD)),
+            Span::styled(format!("{text}▏"), accent),
+        ]),
+        (None, false) => Line::from(vec![
+            Span::styled(" filter: ", theme.dim()),
+            Span::styled(p.filter.clone(), accent),
+        ]),
+        (None, true) => match first_key(state, Command::FilterLog) {
+            Some(k) => Line::styled(format!(" {k} filter by title"), theme.dim()),
+            None => Line::default(),
+        },
+    };
+    put_line(
+        buf,
+        inner.x,
+        inner.y,
+        &Line::from(clip_spans(filter_line.spans, w)),
+        inner.width,
+    );
+    let rows = super::chart::rows_from(inner, 1);
+    if rows.is_empty() {
+        return;
+    }
+    if list.is_empty() {
+        let text = if total == 0 {
+            "no runbooks are loaded"
+        } else {
+            "no section matches the filter"
+        };
+        put_line(
+            buf,
+            rows.x,
+            rows.y,
+            &Line::styled(format!(" {text}"), theme.dim()),
+            rows.width,
+        );
+        return;
+    }
+    let visible = rows.height as usize;
+    let top = cursor
+        .saturating_sub(visible.saturating_sub(1))
+        .min(list.len().saturating_sub(visible));
+    let kind_w = list.iter().map(|i| width(i.kind_word())).max().unwrap_or(0);
+    let sev_w = list
+        .iter()
+        .filter_map(|i| i.severity.map(|s| width(s.word())))
+        .max()
+        .unwrap_or(0);
+    let title_w = list
+        .iter()
+        .map(|i| width(&i.title))
+        .max()
+        .unwrap_or(0)
+        .min(w.saturating_sub(kind_w + 6) * 3 / 5)
+        .max(8);
+    for (row, (i, item)) in list.iter().enumerate().skip(top).take(visible).enumerate() {
+        let at = i == cursor;
+        let mut spans = vec![
+            Span::styled(
+                if at { "▶ " } else { "  " },
+                accent.add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(pad(item.kind_word(), kind_w), theme.dim()),
+            Span::raw("  "),
+            Span::styled(
+                pad(&item.title, title_w),
+                if at {
+                    Style::default().add_modifier(Modifier::BOLD)
+                } else {
+                    Style::default()
+                },
+            ),
+            Span::raw("  "),
+        ];
+        match item.severity {
+            Some(sev) => spans.push(Span::styled(pad(sev.word(), sev_w), theme.severity(sev))),
+            None => spans.push(Span::raw(" ".repeat(sev_w))),
+        }
+        spans.push(Span::raw("  "));
+        let steps = match item.steps {
+            0 => String::new(),
+            1 => "1 step · ".to_string(),
+            n => format!("{n} steps · "),
+        };
+        spans.push(Span::styled(
+            format!("{steps}{}", item.runbook),
+            theme.dim(),
+        ));
+        let mut line = Line::from(clip_spans(spans, w));
+        if at {
+            line = line.style(theme.selected());
+        }
+        put_line(buf, rows.x, rows.y + row as u16, &line, rows.width);
+    }
+}

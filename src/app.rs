@@ -327,54 +327,110 @@ pub struct LogView {
     pub anchor: Option<u64>,
 }
 
+/// What a picker overlay keeps of its list: a cursor on an item by key, and a text filter
+/// that can be typed. Both pickers (resources and runbook sections) hold one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListPick {
+    /// The item under the cursor, by key (a resource's name, a section's
+    /// `runbook-id#section-id`), so it stays put while rows reorder; `None`: the first listed.
+    pub cursor: Option<String>,
+    /// The applied filter (case-insensitive substring).
+    pub filter: String,
+    /// The filter text being typed, when the input is open.
+    pub editing: Option<String>,
+}
+
+impl ListPick {
+    /// The filter in force (while typing, the text typed so far).
+    pub fn filter_text(&self) -> &str {
+        self.editing.as_deref().unwrap_or(&self.filter)
+    }
+
+    /// The index of the cursor among the listed `items` (0 when its item is gone).
+    pub fn index<T>(&self, items: &[T], key: impl Fn(&T) -> &str) -> usize {
+        self.cursor
+            .as_ref()
+            .and_then(|c| items.iter().position(|i| key(i) == c))
+            .unwrap_or(0)
+    }
+
+    /// Move the cursor among the listed `items` by a movement command (up, down, page, top,
+    /// bottom); whether it moved.
+    pub fn move_by<T>(&mut self, c: Command, items: &[T], key: impl Fn(&T) -> &str) -> bool {
+        let n = items.len();
+        if n == 0 {
+            return false;
+        }
+        let cur = self.index(items, &key);
+        let next = match c {
+            Command::Up => cur.saturating_sub(1),
+            Command::Down => (cur + 1).min(n - 1),
+            Command::PageUp => cur.saturating_sub(PAGE),
+            Command::PageDown => (cur + PAGE).min(n - 1),
+            Command::Top => 0,
+            _ => n - 1,
+        };
+        self.set_cursor(items.get(next).map(&key))
+    }
+
+    /// Put the cursor on the item with key `to`; whether it moved.
+    pub fn set_cursor(&mut self, to: Option<&str>) -> bool {
+        let before = self.cursor.take();
+        self.cursor = to.map(str::to_string);
+        before != self.cursor
+    }
+
+    /// Open the filter input, starting from the applied filter.
+    pub fn edit_filter(&mut self) {
+        self.editing = Some(self.filter.clone());
+    }
+
+    /// `back`: cancel the filter input when it is open (true), else nothing (false: the
+    /// picker closes).
+    pub fn cancel_edit(&mut self) -> bool {
+        self.editing.take().is_some()
+    }
+
+    /// A key typed into the filter input: `None` when the input is closed, else whether the
+    /// key changed anything. Enter applies the text, Esc drops it.
+    pub fn input(&mut self, key: InputKey) -> Option<bool> {
+        self.editing.as_ref()?;
+        Some(match edit_line(&mut self.editing, key) {
+            None => false,
+            Some(None) => true,
+            Some(Some(text)) => {
+                self.filter = text;
+                true
+            }
+        })
+    }
+}
+
 /// The resource picker overlay, open over a resource pane.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Picker {
     /// The pane whose resources are listed.
     pub pane: PaneId,
-    /// The resource under the cursor, by name (so it stays put while rows reorder); `None`
-    /// means the first listed one.
-    pub cursor: Option<String>,
-    /// The applied name filter (case-insensitive substring).
-    pub filter: String,
-    /// The filter text being typed, when the input is open.
-    pub editing: Option<String>,
+    /// The cursor (by resource name) and the name filter.
+    pub pick: ListPick,
 }
 
 impl Picker {
     pub fn new(pane: PaneId) -> Self {
         Self {
             pane,
-            cursor: None,
-            filter: String::new(),
-            editing: None,
+            pick: ListPick::default(),
         }
-    }
-
-    /// The filter in force (while typing, the text typed so far).
-    pub fn filter_text(&self) -> &str {
-        self.editing.as_deref().unwrap_or(&self.filter)
     }
 }
 
 /// The section picker overlay: every section of every loaded runbook, to open one by hand.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SectionPicker {
-    /// The section under the cursor, by `runbook-id#section-id`; `None`: the first listed.
-    pub cursor: Option<String>,
-    /// The applied filter (case-insensitive substring of title, id and runbook).
-    pub filter: String,
-    /// The filter text being typed, when the input is open.
-    pub editing: Option<String>,
+    /// The cursor (by `runbook-id#section-id`) and the filter (of title, id and kind).
+    pub pick: ListPick,
     /// The alarm the picked section is opened for.
     pub alarm: String,
-}
-
-impl SectionPicker {
-    /// The filter in force (while typing, the text typed so far).
-    pub fn filter_text(&self) -> &str {
-        self.editing.as_deref().unwrap_or(&self.filter)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -540,13 +596,14 @@ impl AppState {
     /// rather than keymap commands.
     pub fn text_input_open(&self) -> bool {
         self.ui.log.editing.is_some()
-            || self.ui.picker.as_ref().is_some_and(|p| p.editing.is_some())
             || self.ui.note.is_some()
-            || self
-                .ui
-                .section_picker
-                .as_ref()
-                .is_some_and(|p| p.editing.is_some())
+            || self.open_pick().is_some_and(|p| p.editing.is_some())
+    }
+
+    /// The list state of the open picker overlay (resources or sections), if any.
+    pub fn open_pick(&self) -> Option<&ListPick> {
+        let ui = &self.ui;
+        (ui.picker.as_ref().map(|p| &p.pick)).or(ui.section_picker.as_ref().map(|p| &p.pick))
     }
 
     /// The resources pinned in `pane` (empty: the pane shows all).
@@ -624,14 +681,10 @@ pub fn update(state: &mut AppState, action: Action) -> bool {
             } else {
                 Command::Down
             };
-            if state.ui.picker.is_some() || state.ui.section_picker.is_some() {
+            if state.open_pick().is_some() {
                 let mut changed = false;
                 for _ in 0..delta.unsigned_abs().min(50) {
-                    changed |= if state.ui.picker.is_some() {
-                        picker_move(state, c)
-                    } else {
-                        section_picker_move(state, c)
-                    };
+                    changed |= pick_move(state, c);
                 }
                 return changed;
             }
@@ -681,31 +734,12 @@ fn input(state: &mut AppState, key: InputKey) -> bool {
             }
         };
     }
-    if let Some(p) = state.ui.section_picker.as_mut() {
-        if p.editing.is_some() {
-            return match edit_line(&mut p.editing, key) {
-                None => false,
-                Some(None) => true,
-                Some(Some(text)) => {
-                    p.filter = text;
-                    true
-                }
-            };
-        }
+    let section = state.ui.section_picker.as_mut().map(|p| &mut p.pick);
+    if let Some(changed) = section.and_then(|p| p.input(key)) {
+        return changed;
     }
-    if let Some(p) = state.ui.picker.as_mut() {
-        if let Some(text) = p.editing.as_mut() {
-            match key {
-                InputKey::Char(c) if !c.is_control() => text.push(c),
-                InputKey::Char(_) => return false,
-                InputKey::Backspace => {
-                    text.pop();
-                }
-                InputKey::Enter => p.filter = p.editing.take().unwrap_or_default(),
-                InputKey::Esc => p.editing = None,
-            }
-            return true;
-        }
+    if let Some(changed) = state.ui.picker.as_mut().and_then(|p| p.pick.input(key)) {
+        return changed;
     }
     let Some(text) = state.ui.log.editing.as_mut() else {
         return false;
@@ -823,9 +857,11 @@ fn command(state: &mut AppState, c: Command) -> bool {
             };
             let cursor = state.opened.as_ref().and_then(|o| o.section.clone());
             state.ui.section_picker = Some(SectionPicker {
-                cursor,
+                pick: ListPick {
+                    cursor,
+                    ..ListPick::default()
+                },
                 alarm,
-                ..SectionPicker::default()
             });
         }
         Command::Note => {
@@ -898,21 +934,21 @@ fn picker_command(state: &mut AppState, c: Command) -> bool {
     };
     match c {
         Command::Back | Command::Pick => {
-            if c == Command::Back && p.editing.is_some() {
-                p.editing = None;
-            } else {
+            if !(c == Command::Back && p.pick.cancel_edit()) {
                 state.ui.picker = None;
             }
             true
         }
         Command::FilterLog => {
-            p.editing = Some(p.filter.clone());
+            p.pick.edit_filter();
             true
         }
         Command::Select => {
             let pane = p.pane;
             let names = crate::ui::picker::visible_names(state);
-            let i = picker_index(state, &names);
+            let i = state
+                .open_pick()
+                .map_or(0, |p| p.index(&names, String::as_str));
             let Some(name) = names.get(i).cloned() else {
                 return false;
             };
@@ -924,7 +960,7 @@ fn picker_command(state: &mut AppState, c: Command) -> bool {
                 state.ui.pinned.remove(&pane);
             }
             if let Some(p) = state.ui.picker.as_mut() {
-                p.cursor = Some(name);
+                p.pick.cursor = Some(name);
             }
             true
         }
@@ -937,7 +973,7 @@ fn picker_command(state: &mut AppState, c: Command) -> bool {
         | Command::PageUp
         | Command::PageDown
         | Command::Top
-        | Command::Bottom => picker_move(state, c),
+        | Command::Bottom => pick_move(state, c),
         Command::Zoom | Command::Range1h | Command::Range3h | Command::Range24h => {
             // Views of the pane under the picker still change.
             let saved = state.ui.picker.take();
@@ -949,53 +985,34 @@ fn picker_command(state: &mut AppState, c: Command) -> bool {
     }
 }
 
-/// The index of the picker's cursor among the listed names (0 when its resource is gone).
-fn picker_index(state: &AppState, names: &[String]) -> usize {
-    state
-        .ui
-        .picker
-        .as_ref()
-        .and_then(|p| p.cursor.as_ref())
-        .and_then(|c| names.iter().position(|n| n == c))
-        .unwrap_or(0)
-}
-
-fn picker_move(state: &mut AppState, c: Command) -> bool {
-    let names = crate::ui::picker::visible_names(state);
-    let n = names.len();
-    if n == 0 {
-        return false;
+/// Move the cursor of the open picker overlay (resources or sections) by a movement command.
+fn pick_move(state: &mut AppState, c: Command) -> bool {
+    if state.ui.picker.is_some() {
+        let names = crate::ui::picker::visible_names(state);
+        let p = state.ui.picker.as_mut().map(|p| &mut p.pick);
+        return p.is_some_and(|p| p.move_by(c, &names, String::as_str));
     }
-    let cur = picker_index(state, &names);
-    let next = match c {
-        Command::Up => cur.saturating_sub(1),
-        Command::Down => (cur + 1).min(n - 1),
-        Command::PageUp => cur.saturating_sub(PAGE),
-        Command::PageDown => (cur + PAGE).min(n - 1),
-        Command::Top => 0,
-        _ => n - 1,
-    };
-    let Some(p) = state.ui.picker.as_mut() else {
-        return false;
-    };
-    let before = p.cursor.clone();
-    p.cursor = Some(names[next].clone());
-    before != p.cursor
+    let items = crate::ui::section_picker::visible(state);
+    let p = state.ui.section_picker.as_mut().map(|p| &mut p.pick);
+    p.is_some_and(|p| p.move_by(c, &items, |i| &i.reference))
 }
 
 /// A click on a picker row moves the cursor there; clicks elsewhere are ignored (it is modal).
 fn picker_click(state: &mut AppState, area: ratatui::layout::Rect, x: u16, y: u16) -> bool {
+    let Some(p) = state.ui.picker.as_ref() else {
+        return false;
+    };
     let names = crate::ui::picker::visible_names(state);
-    let cur = picker_index(state, &names);
+    let cur = p.pick.index(&names, String::as_str);
     let Some(i) = crate::ui::picker::row_at(area, state, names.len(), cur, x, y) else {
         return false;
     };
-    let Some(p) = state.ui.picker.as_mut() else {
-        return false;
-    };
-    let before = p.cursor.clone();
-    p.cursor = names.get(i).cloned();
-    before != p.cursor
+    let to = names.get(i).map(String::as_str);
+    state
+        .ui
+        .picker
+        .as_mut()
+        .is_some_and(|p| p.pick.set_cursor(to))
 }
 
 fn move_in(state: &mut AppState, pane: PaneId, c: Command, lines: usize) -> bool {
@@ -1574,25 +1591,25 @@ fn section_picker_command(state: &mut AppState, c: Command) -> bool {
     };
     match c {
         Command::Back | Command::PickSection => {
-            if c == Command::Back && p.editing.is_some() {
-                p.editing = None;
-            } else {
+            if !(c == Command::Back && p.pick.cancel_edit()) {
                 state.ui.section_picker = None;
             }
             true
         }
         Command::FilterLog => {
-            p.editing = Some(p.filter.clone());
+            p.pick.edit_filter();
             true
         }
         Command::ClearFilter => {
-            let had = !p.filter.is_empty();
-            p.filter.clear();
+            let had = !p.pick.filter.is_empty();
+            p.pick.filter.clear();
             had
         }
         Command::Select => {
             let items = crate::ui::section_picker::visible(state);
-            let i = section_picker_index(state, &items);
+            let i = state
+                .open_pick()
+                .map_or(0, |p| p.index(&items, |i| &i.reference));
             let Some(item) = items.get(i) else {
                 return false;
             };
@@ -1617,46 +1634,9 @@ fn section_picker_command(state: &mut AppState, c: Command) -> bool {
         | Command::PageUp
         | Command::PageDown
         | Command::Top
-        | Command::Bottom => section_picker_move(state, c),
+        | Command::Bottom => pick_move(state, c),
         _ => false,
     }
-}
-
-/// The index of the section picker's cursor among the listed sections (0 when gone).
-pub fn section_picker_index(
-    state: &AppState,
-    items: &[crate::ui::section_picker::SectionItem],
-) -> usize {
-    state
-        .ui
-        .section_picker
-        .as_ref()
-        .and_then(|p| p.cursor.as_ref())
-        .and_then(|c| items.iter().position(|i| &i.reference == c))
-        .unwrap_or(0)
-}
-
-fn section_picker_move(state: &mut AppState, c: Command) -> bool {
-    let items = crate::ui::section_picker::visible(state);
-    let n = items.len();
-    if n == 0 {
-        return false;
-    }
-    let cur = section_picker_index(state, &items);
-    let next = match c {
-        Command::Up => cur.saturating_sub(1),
-        Command::Down => (cur + 1).min(n - 1),
-        Command::PageUp => cur.saturating_sub(PAGE),
-        Command::PageDown => (cur + PAGE).min(n - 1),
-        Command::Top => 0,
-        _ => n - 1,
-    };
-    let Some(p) = state.ui.section_picker.as_mut() else {
-        return false;
-    };
-    let before = p.cursor.clone();
-    p.cursor = Some(items[next].reference.clone());
-    before != p.cursor
 }
 
 fn mark(state: &mut AppState, mark: StepMark) -> bool {

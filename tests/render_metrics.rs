@@ -14,6 +14,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 
+mod common;
+use common::render::text;
+
 /// 2024-05-01 10:00:30 UTC: mid-minute, as the clock usually is.
 const NOW: Ts = 1_714_557_630;
 
@@ -261,21 +264,6 @@ fn render(state: &AppState, pane: PaneId, w: u16, h: u16, compact: bool) -> Buff
     let mut buf = Buffer::empty(area);
     render_pane(pane, area, &mut buf, state, &ctx);
     buf
-}
-
-/// The buffer as text, one line per row, trailing spaces trimmed.
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.top()..a.bottom() {
-        let mut line = String::new();
-        for x in a.left()..a.right() {
-            line.push_str(buf[(x, y)].symbol());
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
 }
 
 fn name(p: PaneId) -> &'static str {

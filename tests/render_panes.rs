@@ -9,10 +9,13 @@ use opsdeck::model::series::Stat;
 use opsdeck::model::threshold::Threshold;
 use opsdeck::model::time::{Ts, MINUTE};
 use opsdeck::model::{Model, Profile, SourceFault, Update};
-use opsdeck::ui::{self, PaneCtx};
+use opsdeck::ui;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use unicode_width::UnicodeWidthStr;
+
+mod common;
+use common::render::{pane, screen, text};
 
 /// 10:00:00 UTC on some day.
 const T0: Ts = 1_750_000_000 - 1_750_000_000 % 86_400 + 10 * 3600;
@@ -263,50 +266,9 @@ fn cmd(s: &mut AppState, c: Command) {
     update(s, Action::Command(c));
 }
 
-/// The buffer as text, one line per row, wide characters counted once, trailing blanks cut.
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.top()..a.bottom() {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in a.left()..a.right() {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            line.push_str(sym);
-            skip = sym.width().saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 /// The screen column where `pat` starts in a rendered row.
 fn col(row: &str, pat: &str) -> u16 {
     row[..row.find(pat).unwrap_or_else(|| panic!("{pat} in {row}"))].width() as u16
-}
-
-fn pane(state: &AppState, pane: PaneId, w: u16, h: u16, focused: bool) -> Buffer {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    let ctx = PaneCtx {
-        focused,
-        compact: false,
-        theme: ui::theme(),
-    };
-    ui::render_pane(pane, area, &mut buf, state, &ctx);
-    buf
-}
-
-fn screen(state: &AppState, w: u16, h: u16) -> Buffer {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    ui::render(area, &mut buf, state);
-    buf
 }
 
 fn rows(buf: &Buffer) -> Vec<String> {

@@ -9,10 +9,11 @@ use opsdeck::model::metrics::{
 };
 use opsdeck::model::time::{Ts, MINUTE};
 use opsdeck::model::{Model, Profile, Update};
-use opsdeck::ui::{self, aurora, dynamo, picker, throttles, PaneCtx};
-use ratatui::buffer::Buffer;
+use opsdeck::ui::{aurora, dynamo, picker, throttles};
 use ratatui::layout::Rect;
-use unicode_width::UnicodeWidthStr;
+
+mod common;
+use common::render::{self, text};
 
 /// 2024-05-01 10:00:30 UTC.
 const NOW: Ts = 1_714_557_630;
@@ -90,7 +91,7 @@ fn typed(s: &mut AppState, text: &str) {
 }
 
 fn cursor(s: &AppState) -> Option<String> {
-    s.ui.picker.as_ref().and_then(|p| p.cursor.clone())
+    s.ui.picker.as_ref().and_then(|p| p.pick.cursor.clone())
 }
 
 fn pinned(s: &AppState, pane: PaneId) -> Vec<String> {
@@ -100,45 +101,12 @@ fn pinned(s: &AppState, pane: PaneId) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The buffer as text, one line per row, wide characters counted once, trailing blanks cut.
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.top()..a.bottom() {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in a.left()..a.right() {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            line.push_str(sym);
-            skip = sym.width().saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 fn screen(s: &AppState) -> String {
-    let area = Rect::new(0, 0, s.ui.size.0, s.ui.size.1);
-    let mut buf = Buffer::empty(area);
-    ui::render(area, &mut buf, s);
-    text(&buf)
+    text(&render::screen(s, s.ui.size.0, s.ui.size.1))
 }
 
 fn pane(s: &AppState, pane: PaneId, w: u16, h: u16) -> String {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    let ctx = PaneCtx {
-        focused: true,
-        compact: false,
-        theme: ui::theme(),
-    };
-    ui::render_pane(pane, area, &mut buf, s, &ctx);
-    text(&buf)
+    text(&render::pane(s, pane, w, h, true))
 }
 
 // ---------------------------------------------------------------- ordering
@@ -311,7 +279,7 @@ fn picker_moves_filters_pins_and_closes() {
     typed(&mut s, "3");
     update(&mut s, Action::Input(InputKey::Enter));
     assert!(!s.text_input_open());
-    assert_eq!(s.ui.picker.as_ref().unwrap().filter, "FN-3");
+    assert_eq!(s.ui.picker.as_ref().unwrap().pick.filter, "FN-3");
     let shown = picker::visible_names(&s);
     assert!(shown.iter().all(|n| n.starts_with("fn-3")), "{shown:?}");
     // The cursor's function is filtered out: the cursor is on the first listed one.

@@ -10,10 +10,11 @@ use opsdeck::model::series::Stat;
 use opsdeck::model::threshold::Threshold;
 use opsdeck::model::time::{Ts, MINUTE};
 use opsdeck::model::{Model, Profile, Update};
-use opsdeck::ui::{self, PaneCtx};
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
 use unicode_width::UnicodeWidthStr;
+
+mod common;
+use common::render::{self, screen, text};
 
 /// 10:00:00 UTC on some day.
 const T0: Ts = 1_750_000_000 - 1_750_000_000 % 86_400 + 10 * 3600;
@@ -101,44 +102,7 @@ fn walked(runbook: Runbook) -> AppState {
 }
 
 fn pane(state: &AppState, w: u16, h: u16) -> Buffer {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    let ctx = PaneCtx {
-        focused: true,
-        compact: false,
-        theme: ui::theme(),
-    };
-    ui::render_pane(PaneId::Runbook, area, &mut buf, state, &ctx);
-    buf
-}
-
-fn screen(state: &AppState, w: u16, h: u16) -> Buffer {
-    let area = Rect::new(0, 0, w, h);
-    let mut buf = Buffer::empty(area);
-    ui::render(area, &mut buf, state);
-    buf
-}
-
-/// The buffer as text, one line per row, wide characters counted once, trailing blanks cut.
-fn text(buf: &Buffer) -> String {
-    let a = buf.area;
-    let mut out = String::new();
-    for y in a.top()..a.bottom() {
-        let mut line = String::new();
-        let mut skip = 0;
-        for x in a.left()..a.right() {
-            if skip > 0 {
-                skip -= 1;
-                continue;
-            }
-            let sym = buf[(x, y)].symbol();
-            line.push_str(sym);
-            skip = sym.width().saturating_sub(1);
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
+    render::pane(state, PaneId::Runbook, w, h, true)
 }
 
 #[test]

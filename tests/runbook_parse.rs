@@ -761,3 +761,73 @@ fn fuzz_fragments_and_bytes_never_panic_and_ids_stay_unique() {
         let _ = runbooks::parse_bytes(&noise, "f", "f.md");
     }
 }
+
+/// Pointing opsdeck at either seed as it is gives a guided walk for each of its alarms: every
+/// alarm section opens from an alarm mapped to it, shows its first step, and takes a mark.
+/// Our own Japanese and English fixtures go through the same walk, seeds or not.
+#[test]
+fn every_seed_alarm_section_gives_a_walk() {
+    use opsdeck::app::{update, Action, AppState, Command, PaneId};
+    use opsdeck::model::alarm::{AlarmDef, Severity};
+    use opsdeck::model::runbook::StepMark;
+    use opsdeck::model::threshold::Threshold;
+    use opsdeck::model::{Model, Profile};
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+
+    let mut runbooks = vec![load("ja_seed_layout.md"), load("english_alerts.md")];
+    runbooks.extend(["000_", "002_"].into_iter().filter_map(seed));
+    for rb in runbooks {
+        let alarms: Vec<_> = rb.alarms().cloned().collect();
+        assert!(!alarms.is_empty(), "{}: alarm sections", rb.origin);
+        for section in alarms {
+            let reference = format!("{}#{}", rb.id, section.id);
+            let profile = Profile {
+                alarms: vec![AlarmDef {
+                    name: "SeedAlarm".into(),
+                    description: String::new(),
+                    series: "errors/rate".into(),
+                    period: 60,
+                    stat: opsdeck::model::series::Stat::Average,
+                    threshold: Threshold::above(None, Some(1.0)),
+                    severity: Severity::High,
+                    runbook: Some(reference.clone()),
+                    log_filter: None,
+                    unit: "%".into(),
+                }],
+                ..Default::default()
+            };
+            let model = Model::new(profile, 1_800_000_000, 100);
+            let mut s = AppState::new(model, vec![rb.clone()], Vec::new(), "seed".into());
+            s.ui.focus = PaneId::Alarms;
+            update(&mut s, Action::Command(Command::Select));
+            let opened = s.opened.as_ref().and_then(|o| o.section.clone());
+            assert_eq!(opened.as_deref(), Some(reference.as_str()));
+            assert!(!section.steps.is_empty(), "{reference}: steps");
+            update(&mut s, Action::Command(Command::StepDone));
+            assert_eq!(s.walks[&reference].marks[0], StepMark::Done, "{reference}");
+
+            let area = Rect::new(0, 0, 100, 60);
+            let mut buf = Buffer::empty(area);
+            let ctx = opsdeck::ui::PaneCtx {
+                focused: true,
+                compact: false,
+                theme: opsdeck::ui::theme(),
+            };
+            opsdeck::ui::render_pane(PaneId::Runbook, area, &mut buf, &s, &ctx);
+            let text: String = buf
+                .content()
+                .iter()
+                .map(|c| c.symbol())
+                .collect::<Vec<_>>()
+                .join("");
+            let first: String = section.steps[0].text.chars().take(4).collect();
+            let squeezed: String = text.chars().filter(|c| *c != ' ').collect();
+            let first: String = first.chars().filter(|c| *c != ' ').collect();
+            assert!(
+                squeezed.contains(&first),
+                "{reference}: the first step ({first}) on screen"
+            );
+        }
+    }
+}

@@ -5,10 +5,9 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Widget};
 
 use super::theme::Theme;
-use super::{clip_spans, pad, put_line, width};
+use super::{clip_spans, overlay, pad, put_line, width};
 use crate::app::{AppState, Command};
 
 /// The first key bound to `command` in the active keymap (help lines list keys as
@@ -25,17 +24,7 @@ pub fn first_key(state: &AppState, command: Command) -> Option<&str> {
 
 /// The rectangle of the help popup within `area`.
 pub fn popup_area(area: Rect, lines: usize) -> Rect {
-    let w = area.width.saturating_sub(4).min(84);
-    let h = (lines as u16)
-        .saturating_add(2)
-        .max(5)
-        .min(area.height.saturating_sub(2));
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
+    overlay::centered(area, 84, (lines as u16).saturating_add(2).max(5))
 }
 
 /// Draw the help overlay, scrolled by `ui.help_scroll`.
@@ -45,16 +34,11 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     if popup.width < 3 || popup.height < 3 {
         return;
     }
-    Clear.render(popup, buf);
-    let border = theme.border(true);
     let visible = popup.height.saturating_sub(2) as usize;
     let max_scroll = state.help.len().saturating_sub(visible);
     let scroll = state.ui.help_scroll.min(max_scroll);
 
-    let title = Line::from(clip_spans(
-        vec![Span::styled(" Help: keys from the active keymap ", border)],
-        popup.width.saturating_sub(2) as usize,
-    ));
+    let title = Span::styled(" Help: keys from the active keymap ", theme.border(true));
     let mut footer = Vec::new();
     if max_scroll > 0 {
         footer.push(format!(
@@ -63,26 +47,10 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             (scroll + visible).min(state.help.len()),
             state.help.len()
         ));
-        if let Some(k) = first_key(state, Command::Down) {
-            footer.push(format!("{k} more"));
-        }
+        footer.extend(overlay::key_hints(state, &[(Command::Down, "more")]));
     }
-    if let Some(k) = first_key(state, Command::Back) {
-        footer.push(format!("{k} close"));
-    }
-    let footer = Line::from(clip_spans(
-        vec![Span::styled(
-            format!(" {} ", footer.join(" · ")),
-            theme.dim(),
-        )],
-        popup.width.saturating_sub(2) as usize,
-    ));
-    let block = Block::bordered()
-        .border_style(border)
-        .title(title)
-        .title_bottom(footer.right_aligned());
-    let inner = block.inner(popup);
-    block.render(popup, buf);
+    footer.extend(overlay::key_hints(state, &[(Command::Back, "close")]));
+    let inner = overlay::frame(buf, popup, theme, title, &footer);
     if inner.is_empty() {
         return;
     }

@@ -17,6 +17,7 @@ pub mod alarms;
 pub mod help;
 pub mod layout;
 pub mod logs;
+pub mod overlay;
 pub mod picker;
 pub mod runbook;
 pub mod section_picker;

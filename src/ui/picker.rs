@@ -6,12 +6,10 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Widget};
+use ratatui::text::Span;
 
-use super::help::first_key;
 use super::theme::Theme;
-use super::{aurora, clip_spans, dynamo, pad, put_line, throttles, width};
+use super::{aurora, dynamo, overlay, pad, throttles, width};
 use crate::app::{AppState, Command, PaneId};
 use crate::model::threshold::Level;
 
@@ -66,7 +64,7 @@ pub fn visible(state: &AppState) -> Vec<Item> {
     let Some(p) = &state.ui.picker else {
         return Vec::new();
     };
-    let filter = p.filter_text();
+    let filter = p.pick.filter_text();
     items(state, p.pane)
         .into_iter()
         .filter(|i| matches(&i.name, filter))
@@ -102,37 +100,7 @@ pub fn apply_pins<T>(
 
 /// The rectangle of the picker popup within `area`, sized for `total` resources.
 pub fn popup_area(area: Rect, total: usize) -> Rect {
-    let w = area.width.saturating_sub(4).min(96);
-    let h = (total.min(u16::MAX as usize - 3) as u16 + 3)
-        .max(6)
-        .min(area.height.saturating_sub(2));
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// The first row shown when `n` rows scroll in `visible` lines with the cursor at `cursor`:
-/// the cursor stays in view, and the list never scrolls past its end.
-fn scroll_top(cursor: usize, visible: usize, n: usize) -> usize {
-    if visible == 0 {
-        return 0;
-    }
-    let top = cursor.saturating_sub(visible - 1);
-    top.min(n.saturating_sub(visible))
-}
-
-/// The list area inside the popup: below the border and the filter line.
-fn list_area(popup: Rect) -> Rect {
-    let inner = Rect::new(
-        popup.x + 1,
-        popup.y + 1,
-        popup.width.saturating_sub(2),
-        popup.height.saturating_sub(2),
-    );
-    super::chart::rows_from(inner, 1)
+    overlay::list_popup(area, 96, total)
 }
 
 /// The index (among the `n` listed) of the picker row at screen cell (x, y), if any.
@@ -146,11 +114,11 @@ pub fn row_at(
 ) -> Option<usize> {
     let p = state.ui.picker.as_ref()?;
     let total = items(state, p.pane).len();
-    let list = list_area(popup_area(area, total));
+    let list = overlay::list_area(popup_area(area, total));
     if x < list.x || x >= list.right() || y < list.y || y >= list.bottom() {
         return None;
     }
-    let top = scroll_top(cursor, list.height as usize, n);
+    let top = overlay::scroll_top(cursor, list.height as usize, n);
     let i = top + (y - list.y) as usize;
     (i < n).then_some(i)
 }
@@ -163,118 +131,40 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     let area = area.intersection(*buf.area());
     let all = items(state, p.pane);
     let total = all.len();
-    let filter = p.filter_text();
+    let filter = p.pick.filter_text();
     let list: Vec<&Item> = all.iter().filter(|i| matches(&i.name, filter)).collect();
     let popup = popup_area(area, total);
     if popup.width < 10 || popup.height < 4 {
         return;
     }
-    Clear.render(popup, buf);
-    let border = theme.border(true);
     let pins = state.pinned(p.pane);
     let npinned = all
         .iter()
         .filter(|i| pins.is_some_and(|s| s.contains(&i.name)))
         .count();
-    let cursor = p
-        .cursor
-        .as_ref()
-        .and_then(|c| list.iter().position(|i| &i.name == c))
-        .unwrap_or(0);
+    let cursor = p.pick.index(&list, |i| i.name.as_str());
 
     let mut title = format!(" Pick: {}", p.pane.title());
     if npinned > 0 {
         title.push_str(&format!(" · {npinned} pinned"));
     }
     title.push(' ');
-    let title = Line::from(clip_spans(
-        vec![Span::styled(title, border.add_modifier(Modifier::BOLD))],
-        popup.width.saturating_sub(2) as usize,
-    ));
-    let mut footer = vec![if list.len() == total {
-        format!("{total}")
-    } else {
-        format!("{} of {total}", list.len())
-    }];
-    let keys: [(Command, &str); 3] = [
+    let title = Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD));
+    let mut footer = vec![overlay::count(list.len(), total)];
+    let keys = [
         (Command::Select, "pin"),
         (Command::ClearFilter, "unpin all"),
         (Command::Back, "close"),
     ];
-    for (c, what) in keys {
-        if let Some(k) = first_key(state, c) {
-            footer.push(format!("{k} {what}"));
-        }
-    }
-    let footer = Line::from(clip_spans(
-        vec![Span::styled(
-            format!(" {} ", footer.join(" · ")),
-            theme.dim(),
-        )],
-        popup.width.saturating_sub(2) as usize,
-    ));
-    let block = Block::bordered()
-        .border_style(border)
-        .title(title)
-        .title_bottom(footer.right_aligned());
-    let inner = block.inner(popup);
-    block.render(popup, buf);
+    footer.extend(overlay::key_hints(state, &keys));
+    let inner = overlay::frame(buf, popup, theme, title, &footer);
     if inner.is_empty() {
         return;
     }
     let w = inner.width as usize;
+    overlay::filter_line(buf, inner, state, theme, &p.pick, "name", true);
 
-    // The filter line.
     let accent = Style::default().fg(theme.accent);
-    let filter_line = match (&p.editing, p.filter.is_empty()) {
-        (Some(text), _) => Line::from(vec![
-            Span::styled(" filter: ", accent.add_modifier(Modifier::BOLD)),
-            Span::styled(format!("{text}▏"), accent),
-        ]),
-        (None, false) => {
-            let mut spans = vec![
-                Span::styled(" filter: ", theme.dim()),
-                Span::styled(p.filter.clone(), accent),
-            ];
-            if let Some(k) = first_key(state, Command::FilterLog) {
-                spans.push(Span::styled(format!("  ({k} to change)"), theme.dim()));
-            }
-            Line::from(spans)
-        }
-        (None, true) => match first_key(state, Command::FilterLog) {
-            Some(k) => Line::styled(format!(" {k} filter by name"), theme.dim()),
-            None => Line::default(),
-        },
-    };
-    put_line(
-        buf,
-        inner.x,
-        inner.y,
-        &Line::from(clip_spans(filter_line.spans, w)),
-        inner.width,
-    );
-
-    let rows = list_area(popup);
-    if rows.is_empty() {
-        return;
-    }
-    if list.is_empty() {
-        let text = if total == 0 {
-            "this pane lists no resources yet"
-        } else {
-            "no resource matches the filter"
-        };
-        put_line(
-            buf,
-            rows.x,
-            rows.y,
-            &Line::styled(format!(" {text}"), theme.dim()),
-            rows.width,
-        );
-        return;
-    }
-    let visible = rows.height as usize;
-    let top = scroll_top(cursor, visible, list.len());
     let level_w = Level::NoData.word().len() + 2;
     // `▶ [x] name  ✖ CRIT  detail`: the name column shares the width with the detail.
     let longest = list.iter().map(|i| width(&i.name)).max().unwrap_or(0);
@@ -284,11 +174,16 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     let value_w = list.iter().map(|i| width(&i.value)).max().unwrap_or(0);
     // Numbers line up on the right; DynamoDB's `R 62/50 W 12/25` reads better from the left.
     let right = p.pane != PaneId::Dynamo;
-    for (row, (i, item)) in list.iter().enumerate().skip(top).take(visible).enumerate() {
-        let at = i == cursor;
+    let empty = if total == 0 {
+        "this pane lists no resources yet"
+    } else {
+        "no resource matches the filter"
+    };
+    let rows = overlay::list_area(popup);
+    overlay::list(buf, rows, theme, &list, cursor, empty, |item, at| {
         let pinned = pins.is_some_and(|s| s.contains(&item.name));
         let lvl = theme.level(item.level);
-        let spans = vec![
+        vec![
             Span::styled(
                 if at { "▶" } else { " " },
                 accent.add_modifier(Modifier::BOLD),
@@ -329,28 +224,13 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             ),
             Span::raw("  "),
             Span::styled(item.extra.clone(), theme.dim()),
-        ];
-        let mut line = Line::from(clip_spans(spans, w));
-        if at {
-            line = line.style(theme.selected());
-        }
-        put_line(buf, rows.x, rows.y + row as u16, &line, rows.width);
-    }
+        ]
+    });
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scroll_keeps_the_cursor_in_view() {
-        assert_eq!(scroll_top(0, 5, 40), 0);
-        assert_eq!(scroll_top(4, 5, 40), 0);
-        assert_eq!(scroll_top(5, 5, 40), 1);
-        assert_eq!(scroll_top(39, 5, 40), 35);
-        assert_eq!(scroll_top(3, 10, 4), 0);
-        assert_eq!(scroll_top(3, 0, 4), 0);
-    }
 
     #[test]
     fn filter_is_a_case_insensitive_substring() {

@@ -6,13 +6,11 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Widget};
+use ratatui::text::Span;
 
-use super::help::first_key;
 use super::theme::Theme;
-use super::{clip_spans, pad, put_line, width};
-use crate::app::{section_picker_index, AppState, Command};
+use super::{overlay, pad, width};
+use crate::app::{AppState, Command};
 use crate::model::alarm::Severity;
 use crate::model::runbook::SectionKind;
 
@@ -88,24 +86,11 @@ pub fn visible(state: &AppState) -> Vec<SectionItem> {
     let Some(p) = &state.ui.section_picker else {
         return Vec::new();
     };
-    let filter = p.filter_text();
+    let filter = p.pick.filter_text();
     items(state)
         .into_iter()
         .filter(|i| matches(i, filter))
         .collect()
-}
-
-fn popup_area(area: Rect, total: usize) -> Rect {
-    let w = area.width.saturating_sub(4).min(100);
-    let h = (total.min(u16::MAX as usize - 3) as u16 + 3)
-        .max(6)
-        .min(area.height.saturating_sub(2));
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
 }
 
 /// Draw the section picker (nothing when it is closed).
@@ -116,96 +101,29 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     let area = area.intersection(*buf.area());
     let total = items(state).len();
     let list = visible(state);
-    let popup = popup_area(area, total);
+    let popup = overlay::list_popup(area, 100, total);
     if popup.width < 10 || popup.height < 4 {
         return;
     }
-    Clear.render(popup, buf);
-    let border = theme.border(true);
-    let cursor = section_picker_index(state, &list);
+    let cursor = p.pick.index(&list, |i| i.reference.as_str());
 
     let mut title = " Pick a runbook section".to_string();
     if !p.alarm.is_empty() {
         title.push_str(&format!(" for {}", p.alarm));
     }
     title.push(' ');
-    let title = Line::from(clip_spans(
-        vec![Span::styled(title, border.add_modifier(Modifier::BOLD))],
-        popup.width.saturating_sub(2) as usize,
-    ));
-    let mut footer = vec![if list.len() == total {
-        format!("{total}")
-    } else {
-        format!("{} of {total}", list.len())
-    }];
-    for (c, what) in [(Command::Select, "open"), (Command::Back, "close")] {
-        if let Some(k) = first_key(state, c) {
-            footer.push(format!("{k} {what}"));
-        }
-    }
-    let footer = Line::from(clip_spans(
-        vec![Span::styled(
-            format!(" {} ", footer.join(" · ")),
-            theme.dim(),
-        )],
-        popup.width.saturating_sub(2) as usize,
-    ));
-    let block = Block::bordered()
-        .border_style(border)
-        .title(title)
-        .title_bottom(footer.right_aligned());
-    let inner = block.inner(popup);
-    block.render(popup, buf);
+    let title = Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD));
+    let mut footer = vec![overlay::count(list.len(), total)];
+    let keys = [(Command::Select, "open"), (Command::Back, "close")];
+    footer.extend(overlay::key_hints(state, &keys));
+    let inner = overlay::frame(buf, popup, theme, title, &footer);
     if inner.is_empty() {
         return;
     }
     let w = inner.width as usize;
+    overlay::filter_line(buf, inner, state, theme, &p.pick, "title", false);
 
     let accent = Style::default().fg(theme.accent);
-    let filter_line = match (&p.editing, p.filter.is_empty()) {
-        (Some(text), _) => Line::from(vec![
-            Span::styled(" filter: ", accent.add_modifier(Modifier::BOLD)),
-            Span::styled(format!("{text}▏"), accent),
-        ]),
-        (None, false) => Line::from(vec![
-            Span::styled(" filter: ", theme.dim()),
-            Span::styled(p.filter.clone(), accent),
-        ]),
-        (None, true) => match first_key(state, Command::FilterLog) {
-            Some(k) => Line::styled(format!(" {k} filter by title"), theme.dim()),
-            None => Line::default(),
-        },
-    };
-    put_line(
-        buf,
-        inner.x,
-        inner.y,
-        &Line::from(clip_spans(filter_line.spans, w)),
-        inner.width,
-    );
-    let rows = super::chart::rows_from(inner, 1);
-    if rows.is_empty() {
-        return;
-    }
-    if list.is_empty() {
-        let text = if total == 0 {
-            "no runbooks are loaded"
-        } else {
-            "no section matches the filter"
-        };
-        put_line(
-            buf,
-            rows.x,
-            rows.y,
-            &Line::styled(format!(" {text}"), theme.dim()),
-            rows.width,
-        );
-        return;
-    }
-    let visible = rows.height as usize;
-    let top = cursor
-        .saturating_sub(visible.saturating_sub(1))
-        .min(list.len().saturating_sub(visible));
     let kind_w = list.iter().map(|i| width(i.kind_word())).max().unwrap_or(0);
     let sev_w = list
         .iter()
@@ -219,8 +137,13 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
         .unwrap_or(0)
         .min(w.saturating_sub(kind_w + 6) * 3 / 5)
         .max(8);
-    for (row, (i, item)) in list.iter().enumerate().skip(top).take(visible).enumerate() {
-        let at = i == cursor;
+    let empty = if total == 0 {
+        "no runbooks are loaded"
+    } else {
+        "no section matches the filter"
+    };
+    let rows = super::chart::rows_from(inner, 1);
+    overlay::list(buf, rows, theme, &list, cursor, empty, |item, at| {
         let mut spans = vec![
             Span::styled(
                 if at { "▶ " } else { "  " },
@@ -252,10 +175,6 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             format!("{steps}{}", item.runbook),
             theme.dim(),
         ));
-        let mut line = Line::from(clip_spans(spans, w));
-        if at {
-            line = line.style(theme.selected());
-        }
-        put_line(buf, rows.x, rows.y + row as u16, &line, rows.width);
-    }
+        spans
+    });
 }

@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
 use super::{clip_spans, fit, help, logs, put_line, width};
-use crate::app::{AppState, Command, PaneId};
+use crate::app::{AppState, Command, ListPick, PaneId};
 use crate::model::alarm::Severity;
 use crate::model::threshold::Level;
 use crate::model::time;
@@ -248,63 +248,31 @@ pub fn usage_text(u: &crate::model::Usage) -> String {
 pub fn hints(state: &AppState) -> Vec<(String, String)> {
     let ui = &state.ui;
     if ui.note.is_some() {
-        return vec![
-            ("enter".into(), "add note".into()),
-            ("esc".into(), "cancel".into()),
-        ];
+        return input_hints("add note");
     }
-    if let Some(p) = &ui.section_picker {
-        if p.editing.is_some() {
-            return vec![
-                ("enter".into(), "apply filter".into()),
-                ("esc".into(), "cancel".into()),
-            ];
-        }
-        if !ui.help {
-            let wanted = [
-                (Command::Down, "move"),
-                (Command::Select, "open"),
-                (Command::FilterLog, "filter"),
-                (Command::Back, "close"),
-            ];
-            return wanted
-                .into_iter()
-                .filter_map(|(c, what)| {
-                    help::first_key(state, c).map(|k| (fit(k, 12).into_owned(), what.to_string()))
-                })
-                .collect();
-        }
+    let section_picker = [
+        (Command::Down, "move"),
+        (Command::Select, "open"),
+        (Command::FilterLog, "filter"),
+        (Command::Back, "close"),
+    ];
+    if let Some(h) =
+        (ui.section_picker.as_ref()).and_then(|p| pick_hints(state, &p.pick, &section_picker))
+    {
+        return h;
     }
-    if let Some(p) = &ui.picker {
-        if p.editing.is_some() {
-            // Fixed input keys, not keymap commands.
-            return vec![
-                ("enter".into(), "apply filter".into()),
-                ("esc".into(), "cancel".into()),
-            ];
-        }
-        if !ui.help {
-            let wanted = [
-                (Command::Down, "move"),
-                (Command::Select, "pin/unpin"),
-                (Command::FilterLog, "filter"),
-                (Command::ClearFilter, "unpin all"),
-                (Command::Back, "close"),
-            ];
-            return wanted
-                .into_iter()
-                .filter_map(|(c, what)| {
-                    help::first_key(state, c).map(|k| (fit(k, 12).into_owned(), what.to_string()))
-                })
-                .collect();
-        }
+    let picker = [
+        (Command::Down, "move"),
+        (Command::Select, "pin/unpin"),
+        (Command::FilterLog, "filter"),
+        (Command::ClearFilter, "unpin all"),
+        (Command::Back, "close"),
+    ];
+    if let Some(h) = (ui.picker.as_ref()).and_then(|p| pick_hints(state, &p.pick, &picker)) {
+        return h;
     }
     if ui.log.editing.is_some() {
-        // Fixed input keys, not keymap commands.
-        return vec![
-            ("enter".into(), "apply filter".into()),
-            ("esc".into(), "cancel".into()),
-        ];
+        return input_hints("apply filter");
     }
     let mut wanted: Vec<(Command, &str)> = Vec::new();
     if ui.help {
@@ -358,9 +326,36 @@ pub fn hints(state: &AppState) -> Vec<(String, String)> {
         wanted.push((Command::Zoom, if ui.zoomed { "unzoom" } else { "zoom" }));
         wanted.extend([(Command::FilterLog, "filter"), (Command::Help, "help")]);
     }
+    keyed(state, &wanted)
+}
+
+/// The hints while a text input is open: fixed input keys, not keymap commands.
+fn input_hints(enter: &str) -> Vec<(String, String)> {
+    vec![
+        ("enter".into(), enter.into()),
+        ("esc".into(), "cancel".into()),
+    ]
+}
+
+/// The hints of an open picker overlay: its filter input's, else its `wanted` commands';
+/// `None` under the help overlay.
+fn pick_hints(
+    state: &AppState,
+    pick: &ListPick,
+    wanted: &[(Command, &str)],
+) -> Option<Vec<(String, String)>> {
+    if pick.editing.is_some() {
+        Some(input_hints("apply filter"))
+    } else {
+        (!state.ui.help).then(|| keyed(state, wanted))
+    }
+}
+
+/// `(key, what)` for each of `wanted` the active keymap binds, in order.
+fn keyed(state: &AppState, wanted: &[(Command, &str)]) -> Vec<(String, String)> {
     wanted
-        .into_iter()
-        .filter_map(|(c, what)| {
+        .iter()
+        .filter_map(|&(c, what)| {
             help::first_key(state, c).map(|k| (fit(k, 12).into_owned(), what.to_string()))
         })
         .collect()

@@ -1,5 +1,8 @@
-//! Shared by the AWS integration tests: the emulator's environment, which ./scripts/test sets.
+//! Shared by the integration tests: the AWS emulator's environment, which ./scripts/test
+//! sets, and (in `render`) the helpers of the render tests.
 #![allow(dead_code)] // each test binary uses its own part
+
+pub mod render;
 
 use aws_config::BehaviorVersion;
 use opsdeck::source::aws::clients::Clients;

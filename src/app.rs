@@ -283,6 +283,11 @@ impl Command {
             .unwrap_or("")
     }
 
+    /// What the command does, in `lang` (the help screen).
+    pub fn description_in(self, lang: crate::i18n::Lang) -> &'static str {
+        crate::i18n::command_text(self, lang)
+    }
+
     pub fn names() -> impl Iterator<Item = &'static str> {
         Self::TABLE.iter().map(|(n, _, _)| *n)
     }
@@ -528,6 +533,8 @@ pub struct AppState {
     pub section_history: Vec<String>,
     /// (section, condition) pairs whose escalation has been journaled, so each is once.
     pub escalated: BTreeSet<(String, String)>,
+    /// The UI language (English unless `--lang` or the environment says otherwise).
+    pub lang: crate::i18n::Lang,
 }
 
 impl AppState {
@@ -552,6 +559,7 @@ impl AppState {
             notes: BTreeMap::new(),
             section_history: Vec::new(),
             escalated: BTreeSet::new(),
+            lang: crate::i18n::Lang::En,
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod config;
+pub mod i18n;
 pub mod journal;
 pub mod keymap;
 pub mod model;

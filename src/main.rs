@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use color_eyre::eyre::{bail, eyre, Result, WrapErr};
 
 use opsdeck::app::{self, Action};
+use opsdeck::i18n::Lang;
 use opsdeck::model::time::parse_duration;
 use opsdeck::session::{self, Files};
 use opsdeck::snapshot::{self, Format};
@@ -62,6 +63,20 @@ struct Common {
     /// AWS: the region (like the AWS CLI's --region); default from the environment/profile.
     #[arg(long, value_name = "REGION", global = true)]
     region: Option<String>,
+    /// The UI language: en or ja. Default: from LC_ALL, LC_MESSAGES or LANG (ja* is Japanese).
+    #[arg(long, value_name = "LANG", global = true, value_parser = parse_lang)]
+    lang: Option<Lang>,
+}
+
+fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: use en or ja"))
+}
+
+impl Common {
+    /// The UI language: `--lang`, else the environment's.
+    fn ui_lang(&self) -> Lang {
+        self.lang.unwrap_or_else(Lang::from_env)
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +232,7 @@ fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
             app::update(&mut state, Action::Command(command));
         }
     }
+    state.lang = common.ui_lang();
     let buf = snapshot::render(&mut state, cols, rows);
     let text = snapshot::write(&buf, args.format);
     match args.output {
@@ -352,6 +368,7 @@ fn run_aws(cli: &Cli) -> Result<()> {
             &files(&cli.common),
         )
         .await?;
+        state.lang = cli.common.ui_lang();
         let progress = restore_progress(&mut state)?;
         let journal = open_journal(&mut state);
         let opts = opsdeck::tui::RunOptions {
@@ -374,6 +391,7 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     }
     let (mut state, source, keymap) =
         session::demo(scenario, cli.common.seed, &files(&cli.common))?;
+    state.lang = cli.common.ui_lang();
     let clock = Clock::simulated(DemoSource::epoch(), cli.speed);
     let progress = restore_progress(&mut state)?;
     let journal = open_journal(&mut state);

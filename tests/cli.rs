@@ -11,6 +11,10 @@ fn opsdeck(args: &[&str]) -> Output {
         .args(["--log-file", "/dev/null"])
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("config"))
+        // English whatever the machine's locale (a Japanese one would switch the UI).
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
         .output()
         .expect("run opsdeck")
 }

@@ -62,6 +62,10 @@ impl Session {
         cmd.env("HOME", home);
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
         cmd.env("XDG_DATA_HOME", home.join("data"));
+        // English whatever the machine's locale (a Japanese one would switch the UI).
+        cmd.env("LANG", "C.UTF-8");
+        cmd.env_remove("LC_ALL");
+        cmd.env_remove("LC_MESSAGES");
         cmd.cwd(home);
         let child = pair.slave.spawn_command(cmd).expect("spawn opsdeck");
         drop(pair.slave);

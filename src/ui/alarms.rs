@@ -12,7 +12,8 @@ use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
 use super::{clip_spans, fit, pad, pane_block, put_line, width, wrap, PaneCtx};
-use crate::app::AppState;
+use crate::app::{AppState, PaneId};
+use crate::i18n::{self, Lang, Msg};
 use crate::model::alarm::{Alarm, AlarmOrigin, AlarmState};
 use crate::model::threshold::Level;
 use crate::model::time::{hms, short_duration, Ts};
@@ -21,16 +22,22 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let alarms = &state.model.alarms;
     let firing = state.model.firing().count();
     let theme = ctx.theme;
-    let mut title = vec![Span::styled("Alarms", ctx.theme.border(ctx.focused))];
+    let lang = state.lang;
+    let mut title = vec![Span::styled(
+        i18n::pane_title(PaneId::Alarms, lang),
+        ctx.theme.border(ctx.focused),
+    )];
     if firing > 0 {
         title.push(Span::raw(" "));
         title.push(Span::styled(
-            format!("{firing} firing"),
+            Msg::AlarmsFiring.fill(lang, &[&firing]),
             theme.level(Level::Crit),
         ));
         title.push(Span::raw(format!(" / {}", alarms.len())));
     } else {
-        title.push(Span::raw(format!(" 0 firing / {}", alarms.len())));
+        title.push(Span::raw(
+            Msg::AlarmsNoneFiring.fill(lang, &[&alarms.len()]),
+        ));
     }
     let inner = pane_block(area, buf, title, ctx);
     if inner.is_empty() {
@@ -41,7 +48,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             buf,
             inner.x,
             inner.y,
-            &Line::styled("no alarms in the profile", theme.dim()),
+            &Line::styled(Msg::AlarmsNone.text(lang), theme.dim()),
             inner.width,
         );
         return;
@@ -51,7 +58,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let w = inner.width as usize;
     let h = inner.height as usize;
     let cursor = state.ui.alarm_cursor.min(alarms.len() - 1);
-    let cols = Columns::for_width(w, alarms, now);
+    let cols = Columns::for_width(w, alarms, now, lang);
 
     // Where the reasons go: under every alarm when all fit twice over, else a detail area
     // for the highlighted alarm at the bottom when the pane is tall enough.
@@ -74,7 +81,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             break;
         }
         let selected = i == cursor;
-        let mut spans = row(alarm, now, &cols, selected, theme);
+        let mut spans = row(alarm, now, &cols, selected, theme, lang);
         let used: usize = spans.iter().map(|s| width(&s.content)).sum();
         if selected && ctx.focused {
             // Reverse the whole row, to the edge.
@@ -93,7 +100,11 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         );
         y += 1;
         if reasons_inline && y < inner.y + rows_h as u16 {
-            let text = format!("{}  {}", " ".repeat(cols.marker), inline_reason(alarm));
+            let text = format!(
+                "{}  {}",
+                " ".repeat(cols.marker),
+                inline_reason(alarm, lang)
+            );
             put_line(
                 buf,
                 inner.x,
@@ -119,7 +130,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             &Line::styled(fit(&rule, w).into_owned(), theme.dim()),
             inner.width,
         );
-        let text = detail_text(a);
+        let text = detail_text_in(a, lang);
         for (i, l) in wrap(&text, w).into_iter().take(detail_h - 1).enumerate() {
             put_line(
                 buf,
@@ -147,10 +158,10 @@ struct Columns {
 }
 
 impl Columns {
-    fn for_width(w: usize, alarms: &[Alarm], now: Ts) -> Columns {
+    fn for_width(w: usize, alarms: &[Alarm], now: Ts, lang: Lang) -> Columns {
         let deadline_w = alarms
             .iter()
-            .map(|a| width(&deadline_text(a, now).unwrap_or_default()))
+            .map(|a| width(&deadline_text_in(a, now, lang).unwrap_or_default()))
             .max()
             .unwrap_or(0);
         let age_w = alarms
@@ -159,10 +170,21 @@ impl Columns {
             .max()
             .unwrap_or(0);
         let wide = w >= 70;
+        // The state column holds the longest state word (7 cells in English).
+        let state_w = [
+            AlarmState::Alarm,
+            AlarmState::Ok,
+            AlarmState::InsufficientData,
+        ]
+        .into_iter()
+        .map(|s| width(i18n::state_word(s, lang)))
+        .max()
+        .unwrap_or(0)
+        .max(7);
         let (state, sev_word, sev) = if w >= 70 {
-            (7, true, 8)
+            (state_w, true, 8)
         } else if w >= 50 {
-            (7, false, 4)
+            (state_w, false, 4)
         } else {
             (0, false, 4)
         };
@@ -206,9 +228,13 @@ pub fn origin_tag(origin: AlarmOrigin) -> Option<&'static str> {
 
 /// The line under an alarm when every reason fits: a CloudWatch alarm's reason starts with
 /// when its state began.
-fn inline_reason(a: &Alarm) -> String {
+fn inline_reason(a: &Alarm, lang: Lang) -> String {
     if a.is_cloud() {
-        format!("since {}  {}", hms(a.since), a.reason)
+        format!(
+            "{}  {}",
+            Msg::AlarmSince.fill(lang, &[&hms(a.since)]),
+            a.reason
+        )
     } else {
         a.reason.clone()
     }
@@ -218,6 +244,11 @@ fn inline_reason(a: &Alarm) -> String {
 /// CloudWatch alarms: `since HH:MM:SS: reason. condition. description` (the description only
 /// when it says something the condition does not).
 pub fn detail_text(a: &Alarm) -> String {
+    detail_text_in(a, Lang::En)
+}
+
+/// [`detail_text`] in `lang`.
+pub fn detail_text_in(a: &Alarm, lang: Lang) -> String {
     let join = |mut text: String, more: &str| {
         if !more.is_empty() {
             if !text.is_empty() {
@@ -228,7 +259,11 @@ pub fn detail_text(a: &Alarm) -> String {
         text
     };
     if a.is_cloud() {
-        let mut text = format!("since {}: {}", hms(a.since), a.reason);
+        let mut text = format!(
+            "{}: {}",
+            Msg::AlarmSince.fill(lang, &[&hms(a.since)]),
+            a.reason
+        );
         text = join(text, &a.condition);
         if a.def.description != a.condition {
             text = join(text, &a.def.description);
@@ -241,11 +276,16 @@ pub fn detail_text(a: &Alarm) -> String {
 
 /// `12m05s left` or `OVERDUE 3m10s` for a firing alarm.
 pub fn deadline_text(a: &Alarm, now: Ts) -> Option<String> {
+    deadline_text_in(a, now, Lang::En)
+}
+
+/// [`deadline_text`] in `lang`.
+pub fn deadline_text_in(a: &Alarm, now: Ts, lang: Lang) -> Option<String> {
     let left = a.deadline_left(now)?;
     Some(if left >= 0 {
-        format!("{} left", short_duration(left))
+        Msg::AlarmLeft.fill(lang, &[&short_duration(left)])
     } else {
-        format!("OVERDUE {}", short_duration(-left))
+        Msg::AlarmOverdue.fill(lang, &[&short_duration(-left)])
     })
 }
 
@@ -275,7 +315,14 @@ fn state_symbol(s: AlarmState) -> &'static str {
     }
 }
 
-fn row<'a>(a: &'a Alarm, now: Ts, c: &Columns, selected: bool, theme: &Theme) -> Vec<Span<'a>> {
+fn row<'a>(
+    a: &'a Alarm,
+    now: Ts,
+    c: &Columns,
+    selected: bool,
+    theme: &Theme,
+    lang: Lang,
+) -> Vec<Span<'a>> {
     let sev = a.def.severity;
     let mut spans = Vec::with_capacity(12);
     spans.push(Span::styled(
@@ -286,12 +333,19 @@ fn row<'a>(a: &'a Alarm, now: Ts, c: &Columns, selected: bool, theme: &Theme) ->
     let st = if c.state == 0 {
         state_symbol(a.state).to_string()
     } else {
-        pad(a.state.word(), c.state)
+        pad(i18n::state_word(a.state, lang), c.state)
     };
     spans.push(Span::styled(st, state_style(a.state, theme)));
     spans.push(Span::raw(" "));
     spans.push(Span::styled(
-        pad(if c.sev_word { sev.word() } else { sev.tag() }, c.sev),
+        pad(
+            if c.sev_word {
+                i18n::severity_word(sev, lang)
+            } else {
+                sev.tag()
+            },
+            c.sev,
+        ),
         theme.severity(sev),
     ));
     spans.push(Span::raw(" "));
@@ -312,18 +366,18 @@ fn row<'a>(a: &'a Alarm, now: Ts, c: &Columns, selected: bool, theme: &Theme) ->
     let age = short_duration(now - a.since);
     if c.age > 0 {
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(format!("{age:>w$}", w = c.age), theme.dim()));
+        spans.push(Span::styled(super::align_right(&age, c.age), theme.dim()));
     }
     if c.time > 0 {
         spans.push(Span::raw(" "));
-        match deadline_text(a, now) {
+        match deadline_text_in(a, now, lang) {
             Some(d) => spans.push(Span::styled(
-                format!("{d:>w$}", w = c.time),
+                super::align_right(&d, c.time),
                 deadline_style(a, now, theme),
             )),
             // Narrow: the time column shows how long the alarm has been in its state.
             None if c.age == 0 => {
-                spans.push(Span::styled(format!("{age:>w$}", w = c.time), theme.dim()))
+                spans.push(Span::styled(super::align_right(&age, c.time), theme.dim()))
             }
             None => spans.push(Span::raw(" ".repeat(c.time))),
         }

@@ -12,7 +12,8 @@ use unicode_width::UnicodeWidthStr;
 use super::chart::{self, Chart, Row, Unit};
 use super::{picker, PaneCtx};
 use crate::app::{AppState, PaneId};
-use crate::model::metrics::{keys, MetricPane};
+use crate::i18n::{self, Msg};
+use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
 
@@ -106,8 +107,8 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let theme = ctx.theme;
     let all = instances(state);
     let lat = [
-        ("read", keys::DB_READ_LATENCY),
-        ("write", keys::DB_WRITE_LATENCY),
+        (Msg::Read.text(state.lang), keys::DB_READ_LATENCY),
+        (Msg::Write.text(state.lang), keys::DB_WRITE_LATENCY),
     ];
     // The state badge covers every instance, pinned or not.
     let level = chart::worst(
@@ -122,9 +123,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         area,
         buf,
         ctx,
-        MetricPane::Aurora.title(),
+        i18n::pane_title(crate::app::PaneId::Aurora, state.lang),
         level,
-        level.word(),
+        i18n::level_word(level, state.lang),
         &note,
     ) else {
         return;
@@ -150,7 +151,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             let style = theme
                 .level(i.level.max(Level::Ok))
                 .add_modifier(Modifier::BOLD);
-            let text = format!("{} conn", conn_text(i));
+            let text = Msg::Conn.fill(state.lang, &[&conn_text(i)]);
             spans.push(Span::styled(text.clone(), style));
             if list.len() > 1 {
                 spans.push(Span::styled(format!(" {}", i.id), theme.dim()));
@@ -159,9 +160,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         }
         None => {
             let text = if list.is_empty() {
-                "no Aurora instances"
+                Msg::NoAurora.text(state.lang)
             } else {
-                "no data"
+                Msg::NoData.text(state.lang)
             };
             spans.push(Span::styled(text, theme.dim()));
             None
@@ -205,7 +206,15 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let lines = list.len().min(theme.series.len());
     let rows = row_lines(&list, inner.width, lines, theme);
     let budget = chart::row_budget(inner.height - used, rows.len());
-    let used = used + chart::rows(chart::rows_from(inner, used), buf, &rows, budget, theme);
+    let used = used
+        + chart::rows(
+            chart::rows_from(inner, used),
+            buf,
+            &rows,
+            budget,
+            theme,
+            state.lang,
+        );
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::Count, theme);
     c.threshold(th, theme);
     for (n, i) in list.iter().take(lines).enumerate() {
@@ -245,7 +254,7 @@ fn row_lines(
                 Span::raw(" "),
                 Span::styled(format!("{:<6}", i.role), theme.dim()),
                 Span::raw(" "),
-                Span::styled(format!("{text:>conn_w$}"), style),
+                Span::styled(super::align_right(&text, conn_w), style),
                 Span::raw(" "),
             ];
             let gauge_w = w.saturating_sub(id_w + 8 + conn_w + 1).min(16);

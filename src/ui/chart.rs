@@ -17,6 +17,7 @@ use unicode_width::UnicodeWidthStr;
 use super::theme::Theme;
 use super::PaneCtx;
 use crate::app::AppState;
+use crate::i18n::{Lang, Msg};
 use crate::model::metrics::Marker;
 use crate::model::series::{Series, Stat};
 use crate::model::threshold::{Level, Threshold};
@@ -478,9 +479,9 @@ pub fn label_width<'a>(names: impl Iterator<Item = &'a str>, row_width: usize) -
 }
 
 /// `throttles 14/min`, red when there were any.
-pub fn throttle_span(per_min: f64, theme: &Theme) -> Span<'static> {
+pub fn throttle_span(per_min: f64, theme: &Theme, lang: Lang) -> Span<'static> {
     Span::styled(
-        format!("throttles {}", Unit::PerMin.fmt(per_min)),
+        Msg::Throttles.fill(lang, &[&Unit::PerMin.fmt(per_min)]),
         if per_min > 0.0 {
             theme.level(Level::Crit)
         } else {
@@ -605,7 +606,14 @@ pub struct Row {
 /// Draw up to `max` rows from the top of `area`. When they do not all fit, the worst rows are
 /// kept (in their original order) and the last row says how many more there are. Returns the
 /// rows used.
-pub fn rows(area: Rect, buf: &mut Buffer, rows: &[Row], max: u16, theme: &Theme) -> u16 {
+pub fn rows(
+    area: Rect,
+    buf: &mut Buffer,
+    rows: &[Row],
+    max: u16,
+    theme: &Theme,
+    lang: Lang,
+) -> u16 {
     let max = max.min(area.height) as usize;
     if max == 0 || rows.is_empty() {
         return 0;
@@ -630,9 +638,9 @@ pub fn rows(area: Rect, buf: &mut Buffer, rows: &[Row], max: u16, theme: &Theme)
             .iter()
             .filter(|&&i| rows[i].level >= Level::Warn)
             .count();
-        let mut text = format!("+{} more", hidden.len());
+        let mut text = Msg::MoreRows.fill(lang, &[&hidden.len()]);
         if bad > 0 {
-            text.push_str(&format!(" ({bad} WARN/CRIT)"));
+            text.push_str(&Msg::MoreRowsBad.fill(lang, &[&bad]));
         }
         let style = if bad > 0 {
             theme.level(Level::Warn)
@@ -770,6 +778,7 @@ pub struct Chart<'a> {
     hlines: Vec<HLine>,
     markers: &'a [Marker],
     marker_color: Color,
+    lang: Lang,
 }
 
 /// Widest y label assumed when choosing the bucket count (labels are measured when drawn).
@@ -793,6 +802,7 @@ impl<'a> Chart<'a> {
             hlines: Vec::new(),
             markers: &state.model.markers,
             marker_color: theme.marker,
+            lang: state.lang,
         }
     }
 
@@ -917,7 +927,7 @@ impl<'a> Chart<'a> {
         }
         canvas.flush(plot, buf);
         if !has_data {
-            let msg = "no data in range";
+            let msg = Msg::NoDataInRange.text(self.lang);
             let w = msg.width().min(plot.width as usize) as u16;
             let x = plot.x + (plot.width - w) / 2;
             buf.set_stringn(x, plot.y + plot.height / 2, msg, w as usize, theme.dim());

@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthStr;
 use super::chart::{self, Chart, Row, Unit};
 use super::{picker, PaneCtx};
 use crate::app::{AppState, PaneId};
-use crate::model::metrics::MetricPane;
+use crate::i18n::{self, Msg};
 use crate::model::metrics::{keys, Capacity};
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
@@ -169,6 +169,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let m = &state.model;
     let theme = ctx.theme;
     let all = tables(state);
+    let lang = state.lang;
     // The state badge covers every table, pinned or not.
     let level = chart::worst(all.iter().map(|t| t.level));
     let (list, note) = picker::apply_pins(state, PaneId::Dynamo, all, |t| &t.name, |t| t.level);
@@ -176,9 +177,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         area,
         buf,
         ctx,
-        MetricPane::Dynamo.title(),
+        i18n::pane_title(crate::app::PaneId::Dynamo, state.lang),
         level,
-        level.word(),
+        i18n::level_word(level, state.lang),
         &note,
     ) else {
         return;
@@ -204,17 +205,19 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
                 .level(t.level.max(Level::Ok))
                 .add_modifier(Modifier::BOLD);
             let head = match t.share {
-                Some(s) => format!("{}% of provisioned", chart::fmt_pct(s * 100.0)),
-                None => format!(
-                    "{} units/s",
-                    chart::fmt_si(t.read.unwrap_or(0.0) + t.write.unwrap_or(0.0))
+                Some(s) => Msg::OfProvisioned.fill(lang, &[&chart::fmt_pct(s * 100.0)]),
+                None => Msg::UnitsPerSec.fill(
+                    lang,
+                    &[&chart::fmt_si(
+                        t.read.unwrap_or(0.0) + t.write.unwrap_or(0.0),
+                    )],
                 ),
             };
             big = Some((head.clone(), style));
             spans.push(Span::styled(head, style));
             if let Some(th) = t.throttles {
                 spans.push(chart::sep(theme));
-                spans.push(chart::throttle_span(th, theme));
+                spans.push(chart::throttle_span(th, theme, lang));
             }
             spans.push(chart::sep(theme));
             spans.push(Span::styled(t.name.clone(), theme.dim()));
@@ -222,8 +225,10 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
                 spans.push(Span::styled(format!(" {}", usage_text(t)), theme.dim()));
             }
         }
-        None if list.is_empty() => spans.push(Span::styled("no DynamoDB tables", theme.dim())),
-        None => spans.push(Span::styled("no data", theme.dim())),
+        None if list.is_empty() => {
+            spans.push(Span::styled(Msg::NoDynamo.text(state.lang), theme.dim()))
+        }
+        None => spans.push(Span::styled(Msg::NoData.text(state.lang), theme.dim())),
     }
     let line = Line::from(spans);
     let read_series = worst.and_then(|t| m.series(&keys::dynamo_read(&t.name)));
@@ -250,9 +255,17 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         big.as_ref().map(|(t, s)| (t.as_str(), *s)),
         &line,
     );
-    let rows = row_lines(&list, inner.width, theme);
+    let rows = row_lines(&list, inner.width, theme, state.lang);
     let budget = chart::row_budget(inner.height - used, rows.len());
-    let used = used + chart::rows(chart::rows_from(inner, used), buf, &rows, budget, theme);
+    let used = used
+        + chart::rows(
+            chart::rows_from(inner, used),
+            buf,
+            &rows,
+            budget,
+            theme,
+            state.lang,
+        );
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::PerSec, theme);
     if let Some(t) = worst {
         let (rcu, wcu) = provisioned(t);
@@ -269,7 +282,12 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
 }
 
 /// `crypto-watch-data  R 62/50 W 12/25  throttles 31/min`
-fn row_lines(list: &[TableStat], width: u16, theme: &super::theme::Theme) -> Vec<Row> {
+fn row_lines(
+    list: &[TableStat],
+    width: u16,
+    theme: &super::theme::Theme,
+    lang: crate::i18n::Lang,
+) -> Vec<Row> {
     let w = width as usize;
     let name_w = chart::label_width(list.iter().map(|t| t.name.as_str()), w);
     let usages: Vec<String> = list.iter().map(usage_text).collect();
@@ -281,11 +299,11 @@ fn row_lines(list: &[TableStat], width: u16, theme: &super::theme::Theme) -> Vec
             let mut spans = vec![
                 Span::styled(chart::pad(&t.name, name_w), theme.dim()),
                 Span::raw(" "),
-                Span::styled(format!("{usage:<usage_w$}"), style),
+                Span::styled(super::align_left(&usage, usage_w), style),
             ];
             if let Some(th) = t.throttles {
                 spans.push(Span::raw("  "));
-                spans.push(chart::throttle_span(th, theme));
+                spans.push(chart::throttle_span(th, theme, lang));
             }
             Row {
                 level: t.level,

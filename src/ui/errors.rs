@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use super::chart::{self, Chart, Unit};
 use super::PaneCtx;
 use crate::app::AppState;
-use crate::model::metrics::{keys, MetricPane};
+use crate::i18n::{self, Msg};
+use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
 
@@ -25,9 +26,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         area,
         buf,
         ctx,
-        MetricPane::Errors.title(),
+        i18n::pane_title(crate::app::PaneId::Errors, state.lang),
         level,
-        level.word(),
+        i18n::level_word(level, state.lang),
         "",
     ) else {
         return;
@@ -37,7 +38,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let rate_style = chart::value_style(theme, th, rate);
     let value = rate
         .map(|v| Unit::Percent.fmt(v))
-        .unwrap_or_else(|| "no data".into());
+        .unwrap_or_else(|| Msg::NoData.text(state.lang).into());
     let mut spans = vec![Span::styled(value.clone(), rate_style)];
     for (i, (name, key)) in [("4xx", keys::ERROR_4XX), ("5xx", keys::ERROR_5XX)]
         .into_iter()

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use super::{clip_spans, overlay, pad, put_line, width};
 use crate::app::{AppState, Command};
+use crate::i18n::Msg;
 
 /// The first key bound to `command` in the active keymap (help lines list keys as
 /// `k1, k2`), or `None` when nothing is bound to it.
@@ -38,18 +39,23 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     let max_scroll = state.help.len().saturating_sub(visible);
     let scroll = state.ui.help_scroll.min(max_scroll);
 
-    let title = Span::styled(" Help: keys from the active keymap ", theme.border(true));
+    let lang = state.lang;
+    let title = Span::styled(Msg::HelpTitle.text(lang), theme.border(true));
     let mut footer = Vec::new();
+    let more = [(Command::Down, Msg::HintMore.text(lang))];
+    let close = [(Command::Back, Msg::HintClose.text(lang))];
     if max_scroll > 0 {
-        footer.push(format!(
-            "{}-{} of {}",
-            scroll + 1,
-            (scroll + visible).min(state.help.len()),
-            state.help.len()
+        footer.push(Msg::HelpRange.fill(
+            lang,
+            &[
+                &(scroll + 1),
+                &(scroll + visible).min(state.help.len()),
+                &state.help.len(),
+            ],
         ));
-        footer.extend(overlay::key_hints(state, &[(Command::Down, "more")]));
+        footer.extend(overlay::key_hints(state, &more));
     }
-    footer.extend(overlay::key_hints(state, &[(Command::Back, "close")]));
+    footer.extend(overlay::key_hints(state, &close));
     let inner = overlay::frame(buf, popup, theme, title, &footer);
     if inner.is_empty() {
         return;
@@ -60,7 +66,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             buf,
             inner.x,
             inner.y,
-            &Line::styled("no key bindings are loaded", theme.dim()),
+            &Line::styled(Msg::HelpNoKeys.text(lang), theme.dim()),
             inner.width,
         );
         return;
@@ -93,7 +99,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             spans.push(Span::styled(pad(h.command.name(), name_w), theme.dim()));
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::raw(h.command.description()));
+        spans.push(Span::raw(h.command.description_in(lang)));
         put_line(
             buf,
             inner.x,

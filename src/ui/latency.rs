@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use super::chart::{self, Chart, Unit};
 use super::PaneCtx;
 use crate::app::AppState;
-use crate::model::metrics::{keys, MetricPane};
+use crate::i18n;
+use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
 
@@ -26,9 +27,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         area,
         buf,
         ctx,
-        MetricPane::Latency.title(),
+        i18n::pane_title(crate::app::PaneId::Latency, state.lang),
         level,
-        level.word(),
+        i18n::level_word(level, state.lang),
         "",
     ) else {
         return;

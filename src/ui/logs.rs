@@ -9,7 +9,8 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::{clip_spans, fit, pane_block, put_line, short_source, width, PaneCtx};
-use crate::app::AppState;
+use crate::app::{AppState, PaneId};
+use crate::i18n::{self, Msg};
 use crate::model::log::{LogEntry, LogFilter, LogLevel};
 use crate::model::time;
 
@@ -96,14 +97,18 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let rows = inner_h.saturating_sub(usize::from(log.editing.is_some()));
     let win = window(state, &filter, rows);
 
+    let lang = state.lang;
     let mut title = vec![
-        Span::styled("Log tail", theme.border(ctx.focused)),
+        Span::styled(
+            i18n::pane_title(PaneId::Logs, lang),
+            theme.border(ctx.focused),
+        ),
         Span::raw(" "),
     ];
     if log.paused || log.scroll > 0 {
-        let mut t = "PAUSED".to_string();
+        let mut t = Msg::LogPaused.text(lang).to_string();
         if win.new_since_pause > 0 {
-            t.push_str(&format!(" +{} new", win.new_since_pause));
+            t.push_str(&Msg::LogNewSincePause.fill(lang, &[&win.new_since_pause]));
         }
         if log.scroll > 0 {
             t.push_str(&format!(" ↑{}", log.scroll));
@@ -113,7 +118,10 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             Style::default().fg(theme.warn).add_modifier(Modifier::BOLD),
         ));
     } else {
-        title.push(Span::styled("FOLLOW", Style::default().fg(theme.ok)));
+        title.push(Span::styled(
+            Msg::LogFollow.text(lang),
+            Style::default().fg(theme.ok),
+        ));
     }
     for w in filter_words(&filter) {
         title.push(Span::raw(" "));
@@ -130,9 +138,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
 
     if win.lines.is_empty() && rows > 0 {
         let msg = if state.model.logs.is_empty() {
-            "no log lines yet".to_string()
+            Msg::LogNoLines.text(lang).to_string()
         } else {
-            format!("no lines match {}", filter_words(&filter).join(" "))
+            Msg::LogNoMatch.fill(lang, &[&filter_words(&filter).join(" ")])
         };
         put_line(
             buf,

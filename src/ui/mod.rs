@@ -36,6 +36,7 @@ use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::{AppState, PaneId};
+use crate::i18n::{Lang, Msg};
 use crate::model::time::Ts;
 use theme::Theme;
 
@@ -71,7 +72,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
     let theme = theme();
     let screen = layout::compute(area, &state.ui);
     if screen.too_small {
-        too_small(area, buf, theme);
+        too_small(area, buf, theme, state.lang);
         return;
     }
     status::render_header(screen.header, buf, state, theme);
@@ -92,13 +93,15 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
 }
 
 /// The notice shown when the terminal is smaller than the layout needs, centred and wrapped.
-fn too_small(area: Rect, buf: &mut Buffer, theme: &Theme) {
-    let text = format!(
-        "terminal too small: {}x{}, opsdeck needs at least {}x{}",
-        area.width,
-        area.height,
-        layout::MIN_WIDTH,
-        layout::MIN_HEIGHT
+fn too_small(area: Rect, buf: &mut Buffer, theme: &Theme, lang: Lang) {
+    let text = Msg::TooSmall.fill(
+        lang,
+        &[
+            &area.width,
+            &area.height,
+            &layout::MIN_WIDTH,
+            &layout::MIN_HEIGHT,
+        ],
     );
     let lines = wrap(&text, area.width as usize);
     let shown = lines.len().min(area.height as usize);
@@ -134,7 +137,7 @@ pub fn render_pane(pane: PaneId, area: Rect, buf: &mut Buffer, state: &AppState,
         PaneId::Runbook => runbook::render(area, buf, state, ctx),
     }
     if let Some(since) = stale_since(pane, &state.model.faults) {
-        stale_tag(area, buf, since, ctx);
+        stale_tag(area, buf, since, ctx, state.lang);
     }
 }
 
@@ -163,11 +166,12 @@ pub fn stale_since(pane: PaneId, faults: &[crate::model::SourceFault]) -> Option
 }
 
 /// `⚠ stale since HH:MM:SS` on the pane's top border, right-aligned.
-fn stale_tag(area: Rect, buf: &mut Buffer, since: Ts, ctx: &PaneCtx) {
+fn stale_tag(area: Rect, buf: &mut Buffer, since: Ts, ctx: &PaneCtx, lang: Lang) {
+    let hms = crate::model::time::hms(since);
     let text = if ctx.compact || area.width < 40 {
-        format!(" ⚠ stale {} ", crate::model::time::hms(since))
+        Msg::StaleShort.fill(lang, &[&hms])
     } else {
-        format!(" ⚠ stale since {} ", crate::model::time::hms(since))
+        Msg::StaleSince.fill(lang, &[&hms])
     };
     let w = width(&text) as u16;
     if area.width < w + 4 {
@@ -259,6 +263,25 @@ pub fn pad(s: &str, w: usize) -> String {
     let n = w.saturating_sub(width(&s));
     let mut out = String::with_capacity(s.len() + n);
     out.push_str(&s);
+    out.extend(std::iter::repeat_n(' ', n));
+    out
+}
+
+/// `s` right-aligned in `w` display cells (like `format!("{s:>w$}")`, which counts chars, not
+/// cells: a Japanese word would come out too wide). Never cuts.
+pub fn align_right(s: &str, w: usize) -> String {
+    let n = w.saturating_sub(width(s));
+    let mut out = String::with_capacity(s.len() + n);
+    out.extend(std::iter::repeat_n(' ', n));
+    out.push_str(s);
+    out
+}
+
+/// `s` left-aligned in `w` display cells (like `format!("{s:<w$}")` by cells). Never cuts.
+pub fn align_left(s: &str, w: usize) -> String {
+    let n = w.saturating_sub(width(s));
+    let mut out = String::with_capacity(s.len() + n);
+    out.push_str(s);
     out.extend(std::iter::repeat_n(' ', n));
     out
 }
@@ -378,6 +401,10 @@ mod tests {
         assert_eq!(fit("abc", 0), "");
         assert_eq!(pad("ab", 4), "ab  ");
         assert_eq!(pad("日本", 5), "日本 ");
+        assert_eq!(align_right("残り 1m", 9), "  残り 1m");
+        assert_eq!(align_right("ab", 4), format!("{:>4}", "ab"));
+        assert_eq!(align_left("残り", 6), "残り  ");
+        assert_eq!(align_left("toolong", 3), "toolong");
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::help::first_key;
 use super::theme::Theme;
 use super::{clip_spans, put_line};
 use crate::app::{AppState, Command, ListPick};
+use crate::i18n::{Lang, Msg};
 
 /// A popup centred in `area`, at most `max_w` wide and `h` high, leaving a margin around it.
 pub fn centered(area: Rect, max_w: u16, h: u16) -> Rect {
@@ -37,11 +38,11 @@ pub fn list_area(popup: Rect) -> Rect {
 }
 
 /// `12`, or `3 of 12` when a filter hides some: how many items a picker lists.
-pub fn count(shown: usize, total: usize) -> String {
+pub fn count(lang: Lang, shown: usize, total: usize) -> String {
     if shown == total {
         format!("{total}")
     } else {
-        format!("{shown} of {total}")
+        Msg::CountOf.fill(lang, &[&shown, &total])
     }
 }
 
@@ -94,23 +95,30 @@ pub fn filter_line(
     change_hint: bool,
 ) {
     let accent = Style::default().fg(theme.accent);
+    let lang = state.lang;
     let line = match (&pick.editing, pick.filter.is_empty()) {
         (Some(text), _) => Line::from(vec![
-            Span::styled(" filter: ", accent.add_modifier(Modifier::BOLD)),
+            Span::styled(
+                Msg::FilterLabel.text(lang),
+                accent.add_modifier(Modifier::BOLD),
+            ),
             Span::styled(format!("{text}▏"), accent),
         ]),
         (None, false) => {
             let mut spans = vec![
-                Span::styled(" filter: ", theme.dim()),
+                Span::styled(Msg::FilterLabel.text(lang), theme.dim()),
                 Span::styled(pick.filter.clone(), accent),
             ];
             if let Some(k) = first_key(state, Command::FilterLog).filter(|_| change_hint) {
-                spans.push(Span::styled(format!("  ({k} to change)"), theme.dim()));
+                spans.push(Span::styled(
+                    Msg::FilterChange.fill(lang, &[&k]),
+                    theme.dim(),
+                ));
             }
             Line::from(spans)
         }
         (None, true) => match first_key(state, Command::FilterLog) {
-            Some(k) => Line::styled(format!(" {k} filter by {by}"), theme.dim()),
+            Some(k) => Line::styled(Msg::FilterBy.fill(lang, &[&k, &by]), theme.dim()),
             None => Line::default(),
         },
     };
@@ -186,7 +194,8 @@ mod tests {
 
     #[test]
     fn count_says_how_many_the_filter_shows() {
-        assert_eq!(count(12, 12), "12");
-        assert_eq!(count(3, 12), "3 of 12");
+        assert_eq!(count(Lang::En, 12, 12), "12");
+        assert_eq!(count(Lang::En, 3, 12), "3 of 12");
+        assert_eq!(count(Lang::Ja, 3, 12), "3 / 12");
     }
 }

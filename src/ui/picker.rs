@@ -11,6 +11,7 @@ use ratatui::text::Span;
 use super::theme::Theme;
 use super::{aurora, dynamo, overlay, pad, throttles, width};
 use crate::app::{AppState, Command, PaneId};
+use crate::i18n::{self, Msg};
 use crate::model::threshold::Level;
 
 /// One resource as the picker lists it.
@@ -90,10 +91,10 @@ pub fn apply_pins<T>(
     };
     let total = list.len();
     let (shown, hidden): (Vec<T>, Vec<T>) = list.into_iter().partition(|x| pins.contains(name(x)));
-    let mut note = format!("pinned {}/{}", shown.len(), total);
+    let mut note = Msg::PinnedNote.fill(state.lang, &[&shown.len(), &total]);
     let bad = hidden.iter().filter(|x| level(x) >= Level::Warn).count();
     if bad > 0 {
-        note.push_str(&format!(" · {bad} WARN/CRIT hidden"));
+        note.push_str(&Msg::PinnedBadHidden.fill(state.lang, &[&bad]));
     }
     (shown, note)
 }
@@ -144,17 +145,18 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
         .count();
     let cursor = p.pick.index(&list, |i| i.name.as_str());
 
-    let mut title = format!(" Pick: {}", p.pane.title());
+    let lang = state.lang;
+    let mut title = Msg::PickTitle.fill(lang, &[&i18n::pane_title(p.pane, lang)]);
     if npinned > 0 {
-        title.push_str(&format!(" · {npinned} pinned"));
+        title.push_str(&Msg::PickPinnedCount.fill(lang, &[&npinned]));
     }
     title.push(' ');
     let title = Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD));
-    let mut footer = vec![overlay::count(list.len(), total)];
+    let mut footer = vec![overlay::count(lang, list.len(), total)];
     let keys = [
-        (Command::Select, "pin"),
-        (Command::ClearFilter, "unpin all"),
-        (Command::Back, "close"),
+        (Command::Select, Msg::HintPin.text(lang)),
+        (Command::ClearFilter, Msg::HintUnpinAll.text(lang)),
+        (Command::Back, Msg::HintClose.text(lang)),
     ];
     footer.extend(overlay::key_hints(state, &keys));
     let inner = overlay::frame(buf, popup, theme, title, &footer);
@@ -162,10 +164,23 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
         return;
     }
     let w = inner.width as usize;
-    overlay::filter_line(buf, inner, state, theme, &p.pick, "name", true);
+    overlay::filter_line(
+        buf,
+        inner,
+        state,
+        theme,
+        &p.pick,
+        Msg::FilterByName.text(lang),
+        true,
+    );
 
     let accent = Style::default().fg(theme.accent);
-    let level_w = Level::NoData.word().len() + 2;
+    let level_w = [Level::NoData, Level::Ok, Level::Warn, Level::Crit]
+        .into_iter()
+        .map(|l| width(i18n::level_word(l, lang)))
+        .max()
+        .unwrap_or(0)
+        + 2;
     // `▶ [x] name  ✖ CRIT  detail`: the name column shares the width with the detail.
     let longest = list.iter().map(|i| width(&i.name)).max().unwrap_or(0);
     let name_w = longest
@@ -175,9 +190,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     // Numbers line up on the right; DynamoDB's `R 62/50 W 12/25` reads better from the left.
     let right = p.pane != PaneId::Dynamo;
     let empty = if total == 0 {
-        "this pane lists no resources yet"
+        Msg::PickNoResources.text(lang)
     } else {
-        "no resource matches the filter"
+        Msg::PickNoMatch.text(lang)
     };
     let rows = overlay::list_area(popup);
     overlay::list(buf, rows, theme, &list, cursor, empty, |item, at| {
@@ -209,16 +224,20 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             Span::raw("  "),
             Span::styled(
                 pad(
-                    &format!("{} {}", item.level.symbol(), item.level.word()),
+                    &format!(
+                        "{} {}",
+                        item.level.symbol(),
+                        i18n::level_word(item.level, lang)
+                    ),
                     level_w,
                 ),
                 lvl,
             ),
             Span::styled(
                 if right {
-                    format!("{:>value_w$}", item.value)
+                    super::align_right(&item.value, value_w)
                 } else {
-                    format!("{:<value_w$}", item.value)
+                    super::align_left(&item.value, value_w)
                 },
                 lvl,
             ),

@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use super::chart::{self, Chart, Unit};
 use super::PaneCtx;
 use crate::app::AppState;
-use crate::model::metrics::{keys, MetricPane};
+use crate::i18n::{self, Msg};
+use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
 use crate::model::TrafficState;
@@ -17,22 +18,31 @@ use crate::model::TrafficState;
 /// The pane's state: level, badge word and note.
 pub fn state_of(state: &AppState) -> (Level, &'static str, &'static str) {
     let m = &state.model;
+    let lang = state.lang;
     match m.traffic_state() {
-        TrafficState::Surge => (Level::Crit, "SURGE", "possible attack"),
-        TrafficState::Drop => (Level::Crit, "DROP", "possible outage"),
+        TrafficState::Surge => (
+            Level::Crit,
+            Msg::Surge.text(lang),
+            Msg::PossibleAttack.text(lang),
+        ),
+        TrafficState::Drop => (
+            Level::Crit,
+            Msg::Drop.text(lang),
+            Msg::PossibleOutage.text(lang),
+        ),
         TrafficState::Normal => {
             let l = m.level(keys::REQUESTS);
-            (l, l.word(), "")
+            (l, i18n::level_word(l, lang), "")
         }
         TrafficState::NoBaseline => {
             let l = m.level(keys::REQUESTS);
             (
                 l,
-                l.word(),
+                i18n::level_word(l, lang),
                 if l == Level::NoData {
                     ""
                 } else {
-                    "no baseline"
+                    Msg::NoBaseline.text(lang)
                 },
             )
         }
@@ -47,7 +57,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         area,
         buf,
         ctx,
-        MetricPane::Requests.title(),
+        i18n::pane_title(crate::app::PaneId::Requests, state.lang),
         level,
         word,
         note,
@@ -64,12 +74,12 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     };
     let value = now
         .map(|v| Unit::ReqPerMin.fmt(v))
-        .unwrap_or_else(|| "no data".into());
+        .unwrap_or_else(|| Msg::NoData.text(state.lang).into());
     let mut spans = vec![Span::styled(value, value_style)];
     if let Some(b) = base {
         spans.push(chart::sep(theme));
         spans.push(Span::styled(
-            format!("yesterday {}", chart::fmt_count(b)),
+            Msg::Yesterday.fill(state.lang, &[&chart::fmt_count(b)]),
             theme.dim(),
         ));
         if let (Some(n), true) = (now, b > 0.0) {

@@ -7,10 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::alarms::{deadline_style, deadline_text, state_style};
+use super::alarms::{deadline_style, deadline_text_in, state_style};
 use super::theme::Theme;
 use super::{clip_spans, help, pane_block, put_line, width, wrap, PaneCtx};
-use crate::app::{choices, step_act, AppState, Command, Opened};
+use crate::app::{choices, step_act, AppState, Command, Opened, PaneId};
+use crate::i18n::{self, Lang, Msg};
 use crate::model::alarm::AlarmState;
 use crate::model::escalation::{self, Parsed};
 use crate::model::runbook::{Runbook, Section, StepMark, Walk};
@@ -18,15 +19,20 @@ use crate::model::time::{hm, short_duration};
 
 /// `3/7 done, 1 skipped`.
 pub fn progress(walk: &Walk) -> String {
+    progress_in(walk, Lang::En)
+}
+
+/// [`progress`] in `lang`.
+pub fn progress_in(walk: &Walk, lang: Lang) -> String {
     let done = walk.marks.iter().filter(|m| **m == StepMark::Done).count();
     let skipped = walk
         .marks
         .iter()
         .filter(|m| **m == StepMark::Skipped)
         .count();
-    let mut s = format!("{done}/{} done", walk.marks.len());
+    let mut s = Msg::RbStepsDone.fill(lang, &[&done, &walk.marks.len()]);
     if skipped > 0 {
-        s.push_str(&format!(", {skipped} skipped"));
+        s.push_str(&Msg::RbSkipped.fill(lang, &[&skipped]));
     }
     s
 }
@@ -34,10 +40,17 @@ pub fn progress(walk: &Walk) -> String {
 pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let theme = ctx.theme;
     let walk = state.opened_walk();
-    let mut title = vec![Span::styled("Runbook", theme.border(ctx.focused))];
+    let lang = state.lang;
+    let mut title = vec![Span::styled(
+        i18n::pane_title(PaneId::Runbook, lang),
+        theme.border(ctx.focused),
+    )];
     if let Some((_, w)) = walk {
         title.push(Span::raw(" "));
-        title.push(Span::styled(progress(w), Style::default().fg(theme.accent)));
+        title.push(Span::styled(
+            progress_in(w, lang),
+            Style::default().fg(theme.accent),
+        ));
     }
     let inner = pane_block(area, buf, title, ctx);
     if inner.is_empty() {
@@ -62,8 +75,8 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     };
     let Some((reference, runbook, section, walk)) = state.opened_full() else {
         let msg = match &opened.section {
-            Some(r) => format!("runbook section {r} is not loaded"),
-            None => "no runbook section for this alarm".to_string(),
+            Some(r) => Msg::RbSectionNotLoaded.fill(lang, &[r]),
+            None => Msg::RbNoSection.text(lang).to_string(),
         };
         lines.push(Line::styled(msg, Style::default().fg(theme.warn)));
         for l in wrap(&opened.why, w) {
@@ -72,13 +85,14 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         if let Some(k) = help::first_key(state, Command::PickSection) {
             lines.push(Line::from(vec![
                 Span::styled(k.to_string(), key_style(theme)),
-                Span::raw(": pick a section from the loaded runbooks"),
+                Span::raw(Msg::RbPickHint.text(lang)),
             ]));
         }
         draw(buf, inner, &lines, 0);
         return;
     };
     lines.extend(section_lines(
+        lang,
         &section.title,
         &opened.why,
         w,
@@ -108,7 +122,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     // Scrolled: the first row says how much is above; the cursor step ends at the bottom
     // (or starts right under the marker when it is taller than the panel).
     let offset = (end - (h - 1)).min(start);
-    let above = format!("  ↑ {offset} lines above");
+    let above = Msg::RbLinesAbove.fill(lang, &[&offset]);
     put_line(
         buf,
         body.x,
@@ -139,7 +153,8 @@ fn draw(buf: &mut Buffer, area: Rect, lines: &[Line], offset: usize) {
 /// Nothing opened: how to open a runbook, and the alarm that most needs one.
 fn closed(state: &AppState, w: usize, theme: &Theme, lines: &mut Vec<Line<'static>>) {
     let key = help::first_key(state, Command::Select).unwrap_or("Enter");
-    let hint = format!("select an alarm and press {key} to open its runbook");
+    let lang = state.lang;
+    let hint = Msg::RbSelectHint.fill(lang, &[&key]);
     lines.extend(
         wrap(&hint, w)
             .into_iter()
@@ -149,17 +164,17 @@ fn closed(state: &AppState, w: usize, theme: &Theme, lines: &mut Vec<Line<'stati
         let now = state.model.now;
         lines.push(Line::raw(""));
         lines.push(Line::from(vec![
-            Span::styled("top firing: ", theme.dim()),
+            Span::styled(Msg::RbTopFiring.text(lang), theme.dim()),
             Span::styled(
                 a.def.name.clone(),
                 Style::default().add_modifier(Modifier::BOLD),
             ),
         ]));
         let mut detail = vec![Span::styled(
-            a.def.severity.word(),
+            i18n::severity_word(a.def.severity, lang),
             theme.severity(a.def.severity),
         )];
-        if let Some(d) = deadline_text(a, now) {
+        if let Some(d) = deadline_text_in(a, now, lang) {
             detail.push(Span::raw("  "));
             detail.push(Span::styled(d, deadline_style(a, now, theme)));
         }
@@ -175,6 +190,7 @@ fn alarm_line(
     theme: &Theme,
 ) -> Line<'static> {
     let now = state.model.now;
+    let lang = state.lang;
     let alarm = state
         .model
         .alarms
@@ -189,21 +205,30 @@ fn alarm_line(
         .or(section.and_then(|s| s.severity));
     if let Some(sev) = sev {
         spans.push(Span::raw("  "));
-        spans.push(Span::styled(sev.word(), theme.severity(sev)));
+        spans.push(Span::styled(
+            i18n::severity_word(sev, lang),
+            theme.severity(sev),
+        ));
     }
     if let Some(a) = alarm {
         spans.push(Span::raw("  "));
-        match deadline_text(a, now) {
+        match deadline_text_in(a, now, lang) {
             Some(d) => spans.push(Span::styled(d, deadline_style(a, now, theme))),
             None => {
-                let s = format!("{} for {}", a.state.word(), short_duration(now - a.since));
+                let s = Msg::RbStateFor.fill(
+                    lang,
+                    &[
+                        &i18n::state_word(a.state, lang),
+                        &short_duration(now - a.since),
+                    ],
+                );
                 spans.push(Span::styled(s, state_style(a.state, theme)));
             }
         }
         if a.state != AlarmState::Alarm {
             if let Some(f) = a.fired_at {
                 spans.push(Span::styled(
-                    format!(" (fired {} ago)", short_duration(now - f)),
+                    Msg::RbFiredAgo.fill(lang, &[&short_duration(now - f)]),
                     theme.dim(),
                 ));
             }
@@ -215,13 +240,15 @@ fn alarm_line(
 /// `section: <title> — <why>`, wrapped to at most `max_lines` lines (the last cut with `…`);
 /// the title stands out.
 fn section_lines(
+    lang: Lang,
     title: &str,
     why: &str,
     w: usize,
     max_lines: usize,
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let head = format!("section: {title}");
+    let label = Msg::RbSection.text(lang);
+    let head = format!("{label}{title}");
     let mut text = wrap(&format!("{head} — {why}"), w);
     if text.len() > max_lines {
         text.truncate(max_lines);
@@ -239,7 +266,6 @@ fn section_lines(
                 return Line::styled(l, theme.dim());
             }
             // The first line: `section: ` dim, the title (as much as is on this line) bold.
-            let label = "section: ";
             let Some(rest) = l.strip_prefix(label) else {
                 return Line::styled(l, title_style);
             };
@@ -283,16 +309,21 @@ fn hint_line(
 
 /// A runbook warning for the panel: `runbook <file name>: line N: <what>`.
 pub fn warning_text(warning: &str) -> String {
+    warning_text_in(warning, Lang::En)
+}
+
+/// [`warning_text`] in `lang` (the warning's own words stay as the loader wrote them).
+pub fn warning_text_in(warning: &str, lang: Lang) -> String {
     // Warnings read `origin:line: what` or `origin: what`.
     if let Some((head, what)) = warning.split_once(": ") {
         if let Some((origin, line)) = head.rsplit_once(':') {
             if !line.is_empty() && line.chars().all(|c| c.is_ascii_digit()) {
                 let file = origin.rsplit('/').next().unwrap_or(origin);
-                return format!("runbook {file}: line {line}: {what}");
+                return Msg::RbWarningAt.fill(lang, &[&file, &line, &what]);
             }
         }
     }
-    format!("runbook {warning}")
+    Msg::RbWarning.fill(lang, &[&warning])
 }
 
 /// The lines of the section's escalation conditions, each evaluated against the model now.
@@ -305,6 +336,7 @@ fn escalation_lines(
     let mut out = Vec::new();
     let text_w = w.saturating_sub(4).max(8);
     let crit = Style::default().fg(theme.crit).add_modifier(Modifier::BOLD);
+    let lang = state.lang;
     for p in escalation::parse_all_in(&section.escalation, &section.title) {
         let (lead, style, text, detail) = match &p {
             Parsed::Check(c) => {
@@ -312,28 +344,30 @@ fn escalation_lines(
                 let now = ev
                     .current
                     .as_ref()
-                    .map(|r| format!("now {}", c.format_value(r.value)))
-                    .unwrap_or_else(|| "no data".into());
+                    .map(|r| Msg::RbNow.fill(lang, &[&c.format_value(r.value)]))
+                    .unwrap_or_else(|| Msg::NoData.text(lang).into());
                 match ev.met_since {
                     Some(since) => (
                         "⚠ ",
                         crit,
-                        format!("escalate: {} — met since {}", c.text, hm(since)),
+                        Msg::RbEscalateMet.fill(lang, &[&c.text, &hm(since)]),
                         format!("{}, {now}", c.describe()),
                     ),
                     None => {
                         let holding = match ev.holding_since {
-                            Some(h) if c.duration > 0 => format!(
-                                ", holding {} of {}",
-                                short_duration(state.model.now - h),
-                                escalation::duration_text(c.duration)
+                            Some(h) if c.duration > 0 => Msg::RbHolding.fill(
+                                lang,
+                                &[
+                                    &short_duration(state.model.now - h),
+                                    &escalation::duration_text(c.duration),
+                                ],
                             ),
                             _ => String::new(),
                         };
                         (
                             "• ",
                             Style::default(),
-                            format!("watching: {}", c.text),
+                            Msg::RbWatching.fill(lang, &[&c.text]),
                             format!("{}, {now}{holding}", c.describe()),
                         )
                     }
@@ -342,7 +376,7 @@ fn escalation_lines(
             Parsed::Manual(t) => (
                 "? ",
                 Style::default().fg(theme.warn),
-                format!("confirm by hand: {t}"),
+                Msg::RbConfirmByHand.fill(lang, &[t]),
                 String::new(),
             ),
         };
@@ -471,7 +505,7 @@ fn steps(
         }
     }
     if section.steps.is_empty() {
-        out.push(Line::styled("this section lists no steps", theme.dim()));
+        out.push(Line::styled(Msg::RbNoSteps.text(state.lang), theme.dim()));
         // Text and shared sections: their readable text.
         for l in section.body.iter().filter(|l| !l.trim().is_empty()) {
             for part in wrap(l, w) {
@@ -482,7 +516,7 @@ fn steps(
     if !section.escalation.is_empty() {
         out.push(Line::raw(""));
         out.push(Line::styled(
-            "Escalate when:",
+            Msg::RbEscalateWhen.text(state.lang),
             Style::default().fg(theme.warn).add_modifier(Modifier::BOLD),
         ));
         out.extend(escalation_lines(state, section, w, theme));
@@ -491,7 +525,7 @@ fn steps(
         out.push(Line::raw(""));
         for warning in &runbook.warnings {
             out.push(Line::styled(
-                super::fit(&warning_text(warning), w).into_owned(),
+                super::fit(&warning_text_in(warning, state.lang), w).into_owned(),
                 theme.dim(),
             ));
         }
@@ -512,7 +546,7 @@ fn offers(
     if let Some(text) = &state.ui.note {
         out.push(Line::from(vec![
             Span::raw(" ".repeat(indent)),
-            Span::styled("note: ", key_style(theme)),
+            Span::styled(Msg::RbNote.text(state.lang), key_style(theme)),
             Span::styled(format!("{text}▏"), Style::default().fg(theme.accent)),
         ]));
     }
@@ -526,9 +560,9 @@ fn offers(
         .count();
     if n_cmds > 0 {
         let what = if n_cmds > 1 {
-            format!("copy a command ({n_cmds}, again for the next)")
+            Msg::RbCopyN.fill(state.lang, &[&n_cmds])
         } else {
-            "copy the command".to_string()
+            Msg::RbCopyOne.text(state.lang).to_string()
         };
         out.extend(hint_line(state, Command::Copy, what, indent, theme));
     }
@@ -558,9 +592,9 @@ fn offers(
         let what = match armed {
             Some(_) => {
                 let sel = help::first_key(state, Command::Select).unwrap_or("enter");
-                format!("next choice · {sel}: follow it")
+                Msg::RbNextChoice.fill(state.lang, &[&sel])
             }
-            None => "choose".to_string(),
+            None => Msg::RbChoose.text(state.lang).to_string(),
         };
         out.extend(hint_line(state, Command::Choose, what, indent, theme));
     }
@@ -580,6 +614,10 @@ mod tests {
         assert_eq!(
             warning_text("builtin:runbooks/a.md: the file has no text"),
             "runbook builtin:runbooks/a.md: the file has no text"
+        );
+        assert_eq!(
+            warning_text_in("/x/runbooks/a.md:12: bad section id", Lang::Ja),
+            "ランブック a.md: 12 行目: bad section id"
         );
     }
 }

@@ -11,6 +11,7 @@ use ratatui::text::Span;
 use super::theme::Theme;
 use super::{overlay, pad, width};
 use crate::app::{AppState, Command};
+use crate::i18n::{self, Msg};
 use crate::model::alarm::Severity;
 use crate::model::runbook::SectionKind;
 
@@ -107,27 +108,39 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     }
     let cursor = p.pick.index(&list, |i| i.reference.as_str());
 
-    let mut title = " Pick a runbook section".to_string();
+    let lang = state.lang;
+    let mut title = Msg::SectionPickTitle.text(lang).to_string();
     if !p.alarm.is_empty() {
-        title.push_str(&format!(" for {}", p.alarm));
+        title.push_str(&Msg::SectionPickFor.fill(lang, &[&p.alarm]));
     }
     title.push(' ');
     let title = Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD));
-    let mut footer = vec![overlay::count(list.len(), total)];
-    let keys = [(Command::Select, "open"), (Command::Back, "close")];
+    let mut footer = vec![overlay::count(lang, list.len(), total)];
+    let keys = [
+        (Command::Select, Msg::HintOpen.text(lang)),
+        (Command::Back, Msg::HintClose.text(lang)),
+    ];
     footer.extend(overlay::key_hints(state, &keys));
     let inner = overlay::frame(buf, popup, theme, title, &footer);
     if inner.is_empty() {
         return;
     }
     let w = inner.width as usize;
-    overlay::filter_line(buf, inner, state, theme, &p.pick, "title", false);
+    overlay::filter_line(
+        buf,
+        inner,
+        state,
+        theme,
+        &p.pick,
+        Msg::FilterByTitle.text(lang),
+        false,
+    );
 
     let accent = Style::default().fg(theme.accent);
     let kind_w = list.iter().map(|i| width(i.kind_word())).max().unwrap_or(0);
     let sev_w = list
         .iter()
-        .filter_map(|i| i.severity.map(|s| width(s.word())))
+        .filter_map(|i| i.severity.map(|s| width(i18n::severity_word(s, lang))))
         .max()
         .unwrap_or(0);
     let title_w = list
@@ -138,9 +151,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
         .min(w.saturating_sub(kind_w + 6) * 3 / 5)
         .max(8);
     let empty = if total == 0 {
-        "no runbooks are loaded"
+        Msg::SectionNoRunbooks.text(lang)
     } else {
-        "no section matches the filter"
+        Msg::SectionNoMatch.text(lang)
     };
     let rows = super::chart::rows_from(inner, 1);
     overlay::list(buf, rows, theme, &list, cursor, empty, |item, at| {
@@ -162,14 +175,17 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
             Span::raw("  "),
         ];
         match item.severity {
-            Some(sev) => spans.push(Span::styled(pad(sev.word(), sev_w), theme.severity(sev))),
+            Some(sev) => spans.push(Span::styled(
+                pad(i18n::severity_word(sev, lang), sev_w),
+                theme.severity(sev),
+            )),
             None => spans.push(Span::raw(" ".repeat(sev_w))),
         }
         spans.push(Span::raw("  "));
         let steps = match item.steps {
             0 => String::new(),
-            1 => "1 step · ".to_string(),
-            n => format!("{n} steps · "),
+            1 => Msg::OneStep.text(lang).to_string(),
+            n => Msg::NSteps.fill(lang, &[&n]),
         };
         spans.push(Span::styled(
             format!("{steps}{}", item.runbook),

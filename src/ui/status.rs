@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use super::{clip_spans, fit, help, logs, put_line, width};
 use crate::app::{AppState, Command, ListPick, PaneId};
+use crate::i18n::{self, Lang, Msg};
 use crate::model::alarm::Severity;
 use crate::model::threshold::Level;
 use crate::model::time;
@@ -27,7 +28,8 @@ pub fn render_header(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     let base = Style::default().fg(Color::White).bg(theme.header_bg);
     buf.set_style(Rect { height: 1, ..area }, base);
     let total = area.width as usize;
-    let hint = help::first_key(state, Command::Help).map(|k| format!("{k} help "));
+    let lang = state.lang;
+    let hint = help::first_key(state, Command::Help).map(|k| Msg::HelpHint.fill(lang, &[&k]));
     let hint_w = hint.as_deref().map(width).unwrap_or(0);
 
     let header = |compact: bool, source: &str| -> Vec<Span<'static>> {
@@ -38,7 +40,7 @@ pub fn render_header(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
             )
         } else {
             (
-                format!("range {}", state.ui.range.label()),
+                Msg::HeaderRange.fill(lang, &[&state.ui.range.label()]),
                 format!("{} UTC", time::hms(state.model.now)),
             )
         };
@@ -115,11 +117,14 @@ fn firing_counts(
     }
     if counts.iter().all(|c| *c == 0) {
         return vec![Span::styled(
-            "✓ no alarms firing",
+            Msg::HeaderNoFiring.text(state.lang),
             base.add_modifier(Modifier::BOLD),
         )];
     }
-    let mut spans = vec![Span::styled("ALARMS", base.add_modifier(Modifier::BOLD))];
+    let mut spans = vec![Span::styled(
+        Msg::HeaderAlarms.text(state.lang),
+        base.add_modifier(Modifier::BOLD),
+    )];
     for (sev, n) in Severity::ALL.iter().zip(counts) {
         if n == 0 {
             continue;
@@ -129,7 +134,11 @@ fn firing_counts(
             Severity::Medium => Level::Warn,
             Severity::Low => Level::NoData,
         };
-        let label = if compact { sev.tag() } else { sev.word() };
+        let label = if compact {
+            sev.tag()
+        } else {
+            i18n::severity_word(*sev, state.lang)
+        };
         spans.push(Span::styled(" ", base));
         spans.push(Span::styled(format!(" {n} {label} "), theme.badge(level)));
     }
@@ -148,7 +157,7 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     let ui = &state.ui;
 
     let mut spans: Vec<Span> = vec![Span::styled(
-        format!(" {} ", ui.focus.title()),
+        format!(" {} ", i18n::pane_title(ui.focus, state.lang)),
         Style::default()
             .fg(Color::Black)
             .bg(theme.border_focused)
@@ -156,7 +165,7 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     )];
     if ui.zoomed {
         spans.push(Span::styled(
-            " ZOOM",
+            Msg::StatusZoom.text(state.lang),
             Style::default()
                 .fg(theme.accent)
                 .add_modifier(Modifier::BOLD),
@@ -165,17 +174,20 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     spans.push(Span::styled(SEP, dim));
     if ui.log.paused || ui.log.scroll > 0 {
         spans.push(Span::styled(
-            "log PAUSED",
+            Msg::StatusLogPaused.text(state.lang),
             Style::default().fg(theme.warn).add_modifier(Modifier::BOLD),
         ));
     } else {
-        spans.push(Span::styled("log FOLLOW", Style::default().fg(theme.ok)));
+        spans.push(Span::styled(
+            Msg::StatusLogFollow.text(state.lang),
+            Style::default().fg(theme.ok),
+        ));
     }
     let filters = logs::filter_words(&state.log_filter());
     if !filters.is_empty() {
         spans.push(Span::styled(SEP, dim));
         spans.push(Span::styled(
-            format!("filter {}", filters.join(" ")),
+            Msg::StatusFilter.fill(state.lang, &[&filters.join(" ")]),
             Style::default().fg(theme.accent),
         ));
     }
@@ -193,12 +205,7 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     for f in &state.model.faults {
         spans.push(Span::styled(SEP, dim));
         spans.push(Span::styled(
-            format!(
-                "⚠ {}: {} (since {})",
-                f.scope,
-                f.message,
-                time::hms(f.since)
-            ),
+            Msg::StatusFault.fill(state.lang, &[&f.scope, &f.message, &time::hms(f.since)]),
             Style::default().fg(theme.crit).add_modifier(Modifier::BOLD),
         ));
     }
@@ -247,14 +254,16 @@ pub fn usage_text(u: &crate::model::Usage) -> String {
 /// Commands the keymap does not bind are left out.
 pub fn hints(state: &AppState) -> Vec<(String, String)> {
     let ui = &state.ui;
+    let lang = state.lang;
+    let tr = |m: Msg| m.text(lang);
     if ui.note.is_some() {
-        return input_hints("add note");
+        return input_hints(lang, tr(Msg::HintAddNote));
     }
     let section_picker = [
-        (Command::Down, "move"),
-        (Command::Select, "open"),
-        (Command::FilterLog, "filter"),
-        (Command::Back, "close"),
+        (Command::Down, tr(Msg::HintMove)),
+        (Command::Select, tr(Msg::HintOpen)),
+        (Command::FilterLog, tr(Msg::HintFilter)),
+        (Command::Back, tr(Msg::HintClose)),
     ];
     if let Some(h) =
         (ui.section_picker.as_ref()).and_then(|p| pick_hints(state, &p.pick, &section_picker))
@@ -262,59 +271,72 @@ pub fn hints(state: &AppState) -> Vec<(String, String)> {
         return h;
     }
     let picker = [
-        (Command::Down, "move"),
-        (Command::Select, "pin/unpin"),
-        (Command::FilterLog, "filter"),
-        (Command::ClearFilter, "unpin all"),
-        (Command::Back, "close"),
+        (Command::Down, tr(Msg::HintMove)),
+        (Command::Select, tr(Msg::HintPinUnpin)),
+        (Command::FilterLog, tr(Msg::HintFilter)),
+        (Command::ClearFilter, tr(Msg::HintUnpinAll)),
+        (Command::Back, tr(Msg::HintClose)),
     ];
     if let Some(h) = (ui.picker.as_ref()).and_then(|p| pick_hints(state, &p.pick, &picker)) {
         return h;
     }
     if ui.log.editing.is_some() {
-        return input_hints("apply filter");
+        return input_hints(lang, tr(Msg::HintApplyFilter));
     }
     let mut wanted: Vec<(Command, &str)> = Vec::new();
     if ui.help {
-        wanted.extend([(Command::Down, "scroll"), (Command::Back, "close")]);
+        wanted.extend([
+            (Command::Down, tr(Msg::HintScroll)),
+            (Command::Back, tr(Msg::HintClose)),
+        ]);
     } else {
-        wanted.extend([(Command::Quit, "quit"), (Command::FocusNext, "focus")]);
+        wanted.extend([
+            (Command::Quit, tr(Msg::HintQuit)),
+            (Command::FocusNext, tr(Msg::HintFocus)),
+        ]);
         match ui.focus {
-            PaneId::Alarms => wanted.push((Command::Select, "runbook")),
+            PaneId::Alarms => wanted.push((Command::Select, tr(Msg::HintRunbook))),
             PaneId::Logs => {
-                let pause = if ui.log.paused { "follow" } else { "pause" };
-                wanted.extend([(Command::PauseLog, pause), (Command::CycleLevel, "level")]);
+                let pause = tr(if ui.log.paused {
+                    Msg::HintFollow
+                } else {
+                    Msg::HintPause
+                });
+                wanted.extend([
+                    (Command::PauseLog, pause),
+                    (Command::CycleLevel, tr(Msg::HintLevel)),
+                ]);
                 if !state.log_filter().text.is_empty() || ui.log.filter.min_level.is_some() {
-                    wanted.push((Command::ClearFilter, "clear"));
+                    wanted.push((Command::ClearFilter, tr(Msg::HintClear)));
                 }
             }
             PaneId::Runbook if state.opened.is_some() => {
                 wanted.extend([
-                    (Command::StepDone, "done"),
-                    (Command::StepSkip, "skip"),
-                    (Command::StepUndo, "undo"),
-                    (Command::Note, "note"),
+                    (Command::StepDone, tr(Msg::HintDone)),
+                    (Command::StepSkip, tr(Msg::HintSkip)),
+                    (Command::StepUndo, tr(Msg::HintUndo)),
+                    (Command::Note, tr(Msg::HintNote)),
                 ]);
                 if let Some((_, _, step)) = state.current_step() {
                     if crate::app::step_act(step).is_some() {
-                        wanted.push((Command::Act, "act"));
+                        wanted.push((Command::Act, tr(Msg::HintAct)));
                     }
                     if step.commands.iter().any(|c| !c.trim().is_empty()) {
-                        wanted.push((Command::Copy, "copy"));
+                        wanted.push((Command::Copy, tr(Msg::HintCopy)));
                     }
                 }
                 if !crate::app::choices(state).is_empty() {
-                    wanted.push((Command::Choose, "choose"));
+                    wanted.push((Command::Choose, tr(Msg::HintChoose)));
                 }
                 if !state.section_history.is_empty() {
-                    wanted.push((Command::BackSection, "back"));
+                    wanted.push((Command::BackSection, tr(Msg::HintBack)));
                 }
-                wanted.push((Command::PickSection, "sections"));
+                wanted.push((Command::PickSection, tr(Msg::HintSections)));
             }
-            PaneId::Runbook => wanted.push((Command::PickSection, "sections")),
+            PaneId::Runbook => wanted.push((Command::PickSection, tr(Msg::HintSections))),
             focus => {
                 if focus.has_resources() {
-                    wanted.push((Command::Pick, "pick"));
+                    wanted.push((Command::Pick, tr(Msg::HintPick)));
                 }
                 wanted.extend([
                     (Command::Range1h, "1h"),
@@ -323,17 +345,27 @@ pub fn hints(state: &AppState) -> Vec<(String, String)> {
                 ]);
             }
         }
-        wanted.push((Command::Zoom, if ui.zoomed { "unzoom" } else { "zoom" }));
-        wanted.extend([(Command::FilterLog, "filter"), (Command::Help, "help")]);
+        wanted.push((
+            Command::Zoom,
+            tr(if ui.zoomed {
+                Msg::HintUnzoom
+            } else {
+                Msg::HintZoom
+            }),
+        ));
+        wanted.extend([
+            (Command::FilterLog, tr(Msg::HintFilter)),
+            (Command::Help, tr(Msg::HintHelp)),
+        ]);
     }
     keyed(state, &wanted)
 }
 
 /// The hints while a text input is open: fixed input keys, not keymap commands.
-fn input_hints(enter: &str) -> Vec<(String, String)> {
+fn input_hints(lang: Lang, enter: &str) -> Vec<(String, String)> {
     vec![
         ("enter".into(), enter.into()),
-        ("esc".into(), "cancel".into()),
+        ("esc".into(), Msg::HintCancel.text(lang).into()),
     ]
 }
 
@@ -345,7 +377,10 @@ fn pick_hints(
     wanted: &[(Command, &str)],
 ) -> Option<Vec<(String, String)>> {
     if pick.editing.is_some() {
-        Some(input_hints("apply filter"))
+        Some(input_hints(
+            state.lang,
+            Msg::HintApplyFilter.text(state.lang),
+        ))
     } else {
         (!state.ui.help).then(|| keyed(state, wanted))
     }

@@ -12,7 +12,8 @@ use unicode_width::UnicodeWidthStr;
 use super::chart::{self, Chart, Row, Unit};
 use super::{picker, PaneCtx};
 use crate::app::{AppState, PaneId};
-use crate::model::metrics::{keys, MetricPane};
+use crate::i18n::{self, Msg};
+use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::Level;
 
@@ -125,9 +126,9 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         area,
         buf,
         ctx,
-        MetricPane::Throttles.title(),
+        i18n::pane_title(crate::app::PaneId::Throttles, state.lang),
         level,
-        level.word(),
+        i18n::level_word(level, state.lang),
         &note,
     ) else {
         return;
@@ -154,12 +155,12 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             .add_modifier(Modifier::BOLD),
     };
     let value = total
-        .map(|t| format!("{} throttles/min", chart::fmt_si(t)))
+        .map(|t| Msg::ThrottlesPerMin.fill(state.lang, &[&chart::fmt_si(t)]))
         .unwrap_or_else(|| {
             if fns.is_empty() {
-                "no Lambda functions".into()
+                Msg::NoLambda.text(state.lang).into()
             } else {
-                "no data".into()
+                Msg::NoData.text(state.lang).into()
             }
         });
     let mut spans = vec![Span::styled(value.clone(), total_style)];
@@ -200,9 +201,17 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         &line,
     );
     let per_fn = fns.len() <= theme.series.len();
-    let rows: Vec<Row> = row_lines(&fns, inner.width, per_fn, theme);
+    let rows: Vec<Row> = row_lines(&fns, inner.width, per_fn, theme, state.lang);
     let budget = chart::row_budget(inner.height - used, rows.len());
-    let used = used + chart::rows(chart::rows_from(inner, used), buf, &rows, budget, theme);
+    let used = used
+        + chart::rows(
+            chart::rows_from(inner, used),
+            buf,
+            &rows,
+            budget,
+            theme,
+            state.lang,
+        );
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::PerMin, theme);
     c.threshold(th, theme);
     if per_fn {
@@ -234,7 +243,13 @@ fn conc_text(f: &FnStat) -> String {
 
 /// `name  98/100 ▕████▉▏ throttles 14/min`, names coloured as the chart legend when the chart
 /// draws one line per function.
-fn row_lines(fns: &[FnStat], width: u16, legend: bool, theme: &super::theme::Theme) -> Vec<Row> {
+fn row_lines(
+    fns: &[FnStat],
+    width: u16,
+    legend: bool,
+    theme: &super::theme::Theme,
+    lang: crate::i18n::Lang,
+) -> Vec<Row> {
     let w = width as usize;
     let name_w = chart::label_width(fns.iter().map(|f| f.name.as_str()), w);
     let concs: Vec<String> = fns.iter().map(conc_text).collect();
@@ -249,8 +264,8 @@ fn row_lines(fns: &[FnStat], width: u16, legend: bool, theme: &super::theme::The
                 theme.dim()
             };
             let thr = match f.throttles {
-                Some(t) => format!("throttles {}", Unit::PerMin.fmt(t)),
-                None => "throttles -".into(),
+                Some(t) => Msg::Throttles.fill(lang, &[&Unit::PerMin.fmt(t)]),
+                None => Msg::Throttles.fill(lang, &[&"-"]),
             };
             let thr_style = match f.throttles {
                 Some(t) if t > 0.0 => theme.level(Level::Warn.max(f.level)),
@@ -260,7 +275,7 @@ fn row_lines(fns: &[FnStat], width: u16, legend: bool, theme: &super::theme::The
             let mut spans = vec![
                 Span::styled(chart::pad(&f.name, name_w), name_style),
                 Span::raw(" "),
-                Span::styled(format!("{conc:>conc_w$}"), lvl_style),
+                Span::styled(super::align_right(&conc, conc_w), lvl_style),
                 Span::raw(" "),
             ];
             let fixed = name_w + 1 + conc_w + 1 + thr.width() + 1;

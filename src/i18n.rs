@@ -1,0 +1,473 @@
+//! The UI's own strings in English and Japanese.
+//!
+//! [`Lang`] is chosen by `--lang en|ja` or, without it, from the environment
+//! ([`Lang::from_env`]: `LC_ALL`, then `LC_MESSAGES`, then `LANG`). Every string the panes
+//! draw is a [`Msg`]; the catalogue below lists each message's English and Japanese text side
+//! by side, so a message without a Japanese text does not compile (and the tests check that
+//! none is empty and that both carry the same `{}` placeholders, filled by [`Msg::fill`]).
+//!
+//! Data is not translated: alarm names, runbook text, log lines, AWS resource names, metric
+//! statistics (p95) and the alarm states `ALARM` / `OK` stay as AWS and the team write them.
+
+use std::fmt::Display;
+
+use crate::app::{Command, PaneId};
+use crate::model::alarm::{AlarmState, Severity};
+use crate::model::threshold::Level;
+
+/// The UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    En,
+    Ja,
+}
+
+impl Lang {
+    /// `en` or `ja` (case-insensitive; `ja_JP`, `ja-JP` and `japanese` are Japanese too).
+    pub fn parse(s: &str) -> Option<Lang> {
+        let s = s.trim().to_ascii_lowercase();
+        match s.as_str() {
+            "en" | "english" => Some(Lang::En),
+            "ja" | "jp" | "japanese" => Some(Lang::Ja),
+            _ if s.starts_with("ja_") || s.starts_with("ja-") => Some(Lang::Ja),
+            _ if s.starts_with("en_") || s.starts_with("en-") => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The language the environment asks for: the first of `LC_ALL`, `LC_MESSAGES` and `LANG`
+    /// that is set and not empty decides (as in POSIX); `ja*` is Japanese, anything else English.
+    pub fn from_env() -> Lang {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// [`from_env`](Self::from_env) over any variable lookup (for tests).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Lang {
+        for key in ["LC_ALL", "LC_MESSAGES", "LANG"] {
+            if let Some(v) = get(key).filter(|v| !v.is_empty()) {
+                return if v.to_ascii_lowercase().starts_with("ja") {
+                    Lang::Ja
+                } else {
+                    Lang::En
+                };
+            }
+        }
+        Lang::En
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ja => "ja",
+        }
+    }
+}
+
+macro_rules! catalogue {
+    ($($key:ident => $en:literal, $ja:literal;)*) => {
+        /// A UI message. Its texts are in the catalogue in `i18n.rs`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Msg { $($key),* }
+
+        impl Msg {
+            /// Every message, in catalogue order.
+            pub const ALL: &'static [Msg] = &[$(Msg::$key),*];
+
+            /// The text in `lang`.
+            pub fn text(self, lang: Lang) -> &'static str {
+                match lang {
+                    Lang::En => match self { $(Msg::$key => $en),* },
+                    Lang::Ja => match self { $(Msg::$key => $ja),* },
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // Pane titles (the metric panes' English titles are `MetricPane::title`).
+    PaneRequests => "Request rate", "リクエスト数";
+    PaneErrors => "Error rate", "エラー率";
+    PaneLatency => "Latency", "レイテンシ";
+    PaneThrottles => "Lambda throttles", "Lambda スロットリング";
+    PaneAurora => "Aurora connections", "Aurora 接続数";
+    PaneDynamo => "DynamoDB capacity", "DynamoDB キャパシティ";
+    PaneAlarms => "Alarms", "アラーム";
+    PaneLogs => "Log tail", "ログ";
+    PaneRunbook => "Runbook", "ランブック";
+    // Levels and states.
+    LevelNoData => "NO DATA", "データなし";
+    LevelOk => "OK", "OK";
+    LevelWarn => "WARN", "警告";
+    LevelCrit => "CRIT", "危険";
+    StateAlarm => "ALARM", "ALARM";
+    StateOk => "OK", "OK";
+    StateNoData => "NO DATA", "データ不足";
+    SevCritical => "Critical", "緊急";
+    SevHigh => "High", "高";
+    SevMedium => "Medium", "中";
+    SevLow => "Low", "低";
+    // Shared words.
+    NoData => "no data", "データなし";
+    NoDataInRange => "no data in range", "この期間のデータなし";
+    MoreRows => "+{} more", "他 {} 件";
+    MoreRowsBad => " ({} WARN/CRIT)", "（うち警告/危険 {}）";
+    TooSmall => "terminal too small: {}x{}, opsdeck needs at least {}x{}",
+        "端末が小さすぎます: {}x{}（opsdeck には {}x{} 以上が必要）";
+    StaleShort => " ⚠ stale {} ", " ⚠ 未更新 {} ";
+    StaleSince => " ⚠ stale since {} ", " ⚠ {} から更新なし ";
+    // Header and status bar.
+    HeaderRange => "range {}", "期間 {}";
+    HeaderNoFiring => "✓ no alarms firing", "✓ 発報中のアラームなし";
+    HeaderAlarms => "ALARMS", "アラーム";
+    HelpHint => "{} help ", "{} ヘルプ ";
+    StatusZoom => " ZOOM", " 拡大";
+    StatusLogPaused => "log PAUSED", "ログ 一時停止";
+    StatusLogFollow => "log FOLLOW", "ログ 追従中";
+    StatusFilter => "filter {}", "フィルタ {}";
+    StatusFault => "⚠ {}: {} (since {})", "⚠ {}: {}（{} から）";
+    // Key-hint words.
+    HintMove => "move", "移動";
+    HintOpen => "open", "開く";
+    HintFilter => "filter", "絞り込み";
+    HintClose => "close", "閉じる";
+    HintPinUnpin => "pin/unpin", "固定/解除";
+    HintUnpinAll => "unpin all", "すべて解除";
+    HintScroll => "scroll", "スクロール";
+    HintQuit => "quit", "終了";
+    HintFocus => "focus", "フォーカス";
+    HintRunbook => "runbook", "ランブック";
+    HintFollow => "follow", "追従";
+    HintPause => "pause", "一時停止";
+    HintLevel => "level", "レベル";
+    HintClear => "clear", "解除";
+    HintDone => "done", "完了";
+    HintSkip => "skip", "スキップ";
+    HintUndo => "undo", "戻す";
+    HintNote => "note", "メモ";
+    HintAct => "act", "実行";
+    HintCopy => "copy", "コピー";
+    HintChoose => "choose", "選択";
+    HintBack => "back", "前へ";
+    HintZoom => "zoom", "拡大";
+    HintPick => "pick", "選ぶ";
+    HintAddNote => "add note", "メモを追加";
+    HintApplyFilter => "apply filter", "絞り込む";
+    HintCancel => "cancel", "取消";
+    HintMore => "more", "続き";
+    HintPin => "pin", "固定";
+    HintSections => "sections", "セクション";
+    HintUnzoom => "unzoom", "拡大解除";
+    HintHelp => "help", "ヘルプ";
+    // Help screen and pickers.
+    HelpTitle => " Help: keys from the active keymap ", " ヘルプ: 有効なキーマップのキー ";
+    HelpRange => "{}-{} of {}", "{}-{} / {}";
+    HelpNoKeys => "no key bindings are loaded", "キー割り当てが読み込まれていません";
+    PickTitle => " Pick: {}", " 選択: {}";
+    PickPinnedCount => " · {} pinned", " · {} 件固定";
+    PickNoResources => "this pane lists no resources yet", "このペインにはまだリソースがありません";
+    PickNoMatch => "no resource matches the filter", "条件に合うリソースはありません";
+    PinnedNote => "pinned {}/{}", "固定 {}/{}";
+    PinnedBadHidden => " · {} WARN/CRIT hidden", " · 警告/危険 {} 件非表示";
+    SectionPickTitle => " Pick a runbook section", " ランブックのセクションを選択";
+    SectionPickFor => " for {}", "（{}）";
+    SectionNoRunbooks => "no runbooks are loaded", "ランブックが読み込まれていません";
+    SectionNoMatch => "no section matches the filter", "条件に合うセクションはありません";
+    FilterLabel => " filter: ", " 絞り込み: ";
+    FilterChange => "  ({} to change)", "  （{} で変更）";
+    FilterBy => " {} filter by {}", " {} で{}を絞り込み";
+    FilterByName => "name", "名前";
+    FilterByTitle => "title", "タイトル";
+    CountOf => "{} of {}", "{} / {}";
+    OneStep => "1 step · ", "1 手順 · ";
+    NSteps => "{} steps · ", "{} 手順 · ";
+    // Alarms pane.
+    AlarmsFiring => "{} firing", "発報 {}";
+    AlarmsNoneFiring => " 0 firing / {}", " 発報 0 / {}";
+    AlarmsNone => "no alarms in the profile", "プロファイルにアラームがありません";
+    AlarmSince => "since {}", "{} から";
+    AlarmLeft => "{} left", "残り {}";
+    AlarmOverdue => "OVERDUE {}", "期限超過 {}";
+    // Logs pane.
+    LogPaused => "PAUSED", "一時停止";
+    LogNewSincePause => " +{} new", " 新着 {}";
+    LogFollow => "FOLLOW", "追従中";
+    LogNoLines => "no log lines yet", "ログはまだありません";
+    LogNoMatch => "no lines match {}", "{} に一致する行はありません";
+    // Metric panes.
+    NoBaseline => "no baseline", "比較基準なし";
+    Surge => "SURGE", "急増";
+    Drop => "DROP", "急減";
+    PossibleAttack => "possible attack", "攻撃の可能性";
+    PossibleOutage => "possible outage", "障害の可能性";
+    Yesterday => "yesterday {}", "前日 {}";
+    NoAurora => "no Aurora instances", "Aurora インスタンスなし";
+    NoDynamo => "no DynamoDB tables", "DynamoDB テーブルなし";
+    NoLambda => "no Lambda functions", "Lambda 関数なし";
+    Throttles => "throttles {}", "スロットル {}";
+    ThrottlesPerMin => "{} throttles/min", "スロットル {}/min";
+    Conn => "{} conn", "接続 {}";
+    Read => "read", "読取";
+    Write => "write", "書込";
+    OfProvisioned => "{}% of provisioned", "プロビジョンド比 {}%";
+    UnitsPerSec => "{} units/s", "{} units/s";
+    // Runbook panel.
+    RbStepsDone => "{}/{} done", "{}/{} 完了";
+    RbSkipped => ", {} skipped", "、{} スキップ";
+    RbSectionNotLoaded => "runbook section {} is not loaded", "ランブックのセクション {} は読み込まれていません";
+    RbNoSection => "no runbook section for this alarm", "このアラームのランブックセクションはありません";
+    RbPickHint => ": pick a section from the loaded runbooks", ": 読み込み済みのランブックからセクションを選ぶ";
+    RbLinesAbove => "  ↑ {} lines above", "  ↑ 上に {} 行";
+    RbSelectHint => "select an alarm and press {} to open its runbook",
+        "アラームを選んで {} でランブックを開く";
+    RbTopFiring => "top firing: ", "最優先の発報: ";
+    RbStateFor => "{} for {}", "{}（{} 継続）";
+    RbFiredAgo => " (fired {} ago)", "（{} 前に発報）";
+    RbSection => "section: ", "セクション: ";
+    RbEscalateMet => "escalate: {} — met since {}", "エスカレーション: {} — {} から該当";
+    RbNow => "now {}", "現在 {}";
+    RbHolding => ", holding {} of {}", "、{} / {} 継続";
+    RbWatching => "watching: {}", "監視中: {}";
+    RbConfirmByHand => "confirm by hand: {}", "手動で確認: {}";
+    RbNoSteps => "this section lists no steps", "このセクションには手順がありません";
+    RbEscalateWhen => "Escalate when:", "エスカレーション条件:";
+    RbNote => "note: ", "メモ: ";
+    RbCopyN => "copy a command ({}, again for the next)", "コマンドをコピー（{} 件、もう一度で次へ）";
+    RbCopyOne => "copy the command", "コマンドをコピー";
+    RbNextChoice => "next choice · {}: follow it", "次の選択肢 · {}: 進む";
+    RbChoose => "choose", "選ぶ";
+    RbWarning => "runbook {}", "ランブック {}";
+    RbWarningAt => "runbook {}: line {}: {}", "ランブック {}: {} 行目: {}";
+}
+
+impl Msg {
+    /// The text in `lang` with each `{}` replaced by the next argument, in order.
+    pub fn fill(self, lang: Lang, args: &[&dyn Display]) -> String {
+        fill(self.text(lang), args)
+    }
+}
+
+/// Replace each `{}` in `template` with the next argument; extra `{}` stay empty.
+pub fn fill(template: &str, args: &[&dyn Display]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut args = args.iter();
+    let mut rest = template;
+    while let Some(i) = rest.find("{}") {
+        out.push_str(&rest[..i]);
+        if let Some(a) = args.next() {
+            out.push_str(&a.to_string());
+        }
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A pane's title.
+pub fn pane_title(pane: PaneId, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return pane.title();
+    }
+    match pane {
+        PaneId::Requests => Msg::PaneRequests,
+        PaneId::Errors => Msg::PaneErrors,
+        PaneId::Latency => Msg::PaneLatency,
+        PaneId::Throttles => Msg::PaneThrottles,
+        PaneId::Aurora => Msg::PaneAurora,
+        PaneId::Dynamo => Msg::PaneDynamo,
+        PaneId::Alarms => Msg::PaneAlarms,
+        PaneId::Logs => Msg::PaneLogs,
+        PaneId::Runbook => Msg::PaneRunbook,
+    }
+    .text(lang)
+}
+
+/// A threshold level's word (`OK`, `WARN`, `CRIT`, `NO DATA`).
+pub fn level_word(level: Level, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return level.word();
+    }
+    match level {
+        Level::NoData => Msg::LevelNoData,
+        Level::Ok => Msg::LevelOk,
+        Level::Warn => Msg::LevelWarn,
+        Level::Crit => Msg::LevelCrit,
+    }
+    .text(lang)
+}
+
+/// An alarm state's word (`ALARM` and `OK` stay as AWS writes them).
+pub fn state_word(state: AlarmState, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return state.word();
+    }
+    match state {
+        AlarmState::Alarm => Msg::StateAlarm,
+        AlarmState::Ok => Msg::StateOk,
+        AlarmState::InsufficientData => Msg::StateNoData,
+    }
+    .text(lang)
+}
+
+/// A severity's word (`Critical` ...).
+pub fn severity_word(sev: Severity, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return sev.word();
+    }
+    match sev {
+        Severity::Critical => Msg::SevCritical,
+        Severity::High => Msg::SevHigh,
+        Severity::Medium => Msg::SevMedium,
+        Severity::Low => Msg::SevLow,
+    }
+    .text(lang)
+}
+
+/// What a command does, for the help screen. English is `Command::TABLE`'s text; the
+/// Japanese match is exhaustive, so a new command without a Japanese text does not compile.
+pub fn command_text(c: Command, lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => c.description(),
+        Lang::Ja => match c {
+            Command::Quit => "opsdeck を終了",
+            Command::FocusNext => "次のペインへ",
+            Command::FocusPrev => "前のペインへ",
+            Command::FocusAlarms => "アラームペインへ",
+            Command::FocusLogs => "ログへ",
+            Command::FocusRunbook => "ランブックへ",
+            Command::Up => "上へ / さかのぼる",
+            Command::Down => "下へ / 先へ進む",
+            Command::PageUp => "前のページ",
+            Command::PageDown => "次のページ",
+            Command::Top => "先頭の項目 / 最も古いログ行へ",
+            Command::Bottom => "最後の項目へ / ログを追従",
+            Command::Select => {
+                "選択中のアラームのランブックを開く / 手順を完了にする / ピッカーで固定"
+            }
+            Command::Back => "ヘルプやピッカーを閉じる、拡大を戻す、入力を取り消す",
+            Command::Zoom => "フォーカス中のペインを全画面に拡大 / 戻す",
+            Command::Help => "このヘルプを表示",
+            Command::FilterLog => "ログ（またはピッカー）を文字列で絞り込む",
+            Command::CycleLevel => "ログレベルの絞り込み: すべて → WARN 以上 → ERROR",
+            Command::ClearFilter => "ログの絞り込みを解除（ピッカーではすべて固定解除）",
+            Command::PauseLog => "ログの追従を一時停止 / 再開",
+            Command::Range1h => "グラフを直近 1 時間に",
+            Command::Range3h => "グラフを直近 3 時間に",
+            Command::Range24h => "グラフを直近 24 時間に",
+            Command::StepDone => "ランブック: 現在の手順を完了にする",
+            Command::StepSkip => "ランブック: 現在の手順をスキップ",
+            Command::StepUndo => "ランブック: 現在の手順を未実施に戻す",
+            Command::Pick => "ペインに表示するリソース（関数、DB インスタンス、テーブル）を選ぶ",
+            Command::PickSection => {
+                "ランブック: 読み込み済みの全ランブックから進めるセクションを選ぶ"
+            }
+            Command::Note => "ランブック: 現在の手順にメモを追加",
+            Command::Act => {
+                "ランブック: 手順の対象を開く（メトリクスペインへ移動、ログを絞り込む）"
+            }
+            Command::Copy => "ランブック: 手順のコマンドをクリップボードにコピー（もう一度で次）",
+            Command::Choose => {
+                "ランブック: 手順の分岐やリンクを選ぶ（もう一度で次、select で進む）"
+            }
+            Command::BackSection => "ランブック: 前のセクションに戻る",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn placeholders(s: &str) -> usize {
+        s.matches("{}").count()
+    }
+
+    #[test]
+    fn every_message_has_both_texts_with_the_same_placeholders() {
+        for m in Msg::ALL {
+            let en = m.text(Lang::En);
+            let ja = m.text(Lang::Ja);
+            assert!(!en.trim().is_empty(), "{m:?}: empty English text");
+            assert!(!ja.trim().is_empty(), "{m:?}: empty Japanese text");
+            assert_eq!(
+                placeholders(en),
+                placeholders(ja),
+                "{m:?}: {en:?} and {ja:?} take different arguments"
+            );
+        }
+        for (_, c, en) in Command::TABLE {
+            assert_eq!(command_text(c, Lang::En), en);
+            assert!(!command_text(c, Lang::Ja).trim().is_empty(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn english_words_are_the_models_words() {
+        for p in PaneId::ALL {
+            assert_eq!(pane_title(p, Lang::En), p.title());
+            assert!(!pane_title(p, Lang::Ja).is_empty());
+        }
+        for l in [Level::NoData, Level::Ok, Level::Warn, Level::Crit] {
+            assert_eq!(level_word(l, Lang::En), l.word());
+        }
+        assert_eq!(pane_title(PaneId::Errors, Lang::Ja), "エラー率");
+        // AWS's own alarm states stay as the console shows them.
+        assert_eq!(state_word(AlarmState::Alarm, Lang::Ja), "ALARM");
+        assert_eq!(state_word(AlarmState::Ok, Lang::Ja), "OK");
+        // The catalogue's English pane titles are the panes' own.
+        assert_eq!(Msg::PaneErrors.text(Lang::En), PaneId::Errors.title());
+        assert_eq!(Msg::PaneLogs.text(Lang::En), PaneId::Logs.title());
+    }
+
+    #[test]
+    fn fill_replaces_in_order() {
+        assert_eq!(
+            Msg::TooSmall.fill(Lang::En, &[&60, &20, &80, &24]),
+            "terminal too small: 60x20, opsdeck needs at least 80x24"
+        );
+        assert_eq!(fill("{} and {}", &[&1]), "1 and ");
+        assert_eq!(fill("no args", &[&1]), "no args");
+        assert_eq!(
+            Msg::RbSelectHint.fill(Lang::Ja, &[&"Enter"]),
+            "アラームを選んで Enter でランブックを開く"
+        );
+    }
+
+    #[test]
+    fn lang_from_env_table() {
+        let cases: &[(&[(&str, &str)], Lang)] = &[
+            (&[], Lang::En),
+            (&[("LANG", "ja_JP.UTF-8")], Lang::Ja),
+            (&[("LANG", "C.UTF-8")], Lang::En),
+            (&[("LANG", "en_US.UTF-8")], Lang::En),
+            (&[("LANG", "ja")], Lang::Ja),
+            (&[("LC_MESSAGES", "ja_JP.UTF-8"), ("LANG", "C")], Lang::Ja),
+            (&[("LC_MESSAGES", "C"), ("LANG", "ja_JP.UTF-8")], Lang::En),
+            (&[("LC_ALL", "ja_JP.UTF-8"), ("LANG", "C")], Lang::Ja),
+            (
+                &[("LC_ALL", "en_US.UTF-8"), ("LC_MESSAGES", "ja_JP.UTF-8")],
+                Lang::En,
+            ),
+            // An empty variable does not count.
+            (&[("LC_ALL", ""), ("LANG", "ja_JP.eucJP")], Lang::Ja),
+            (&[("LANG", "POSIX")], Lang::En),
+        ];
+        for (vars, want) in cases {
+            let map: HashMap<&str, &str> = vars.iter().copied().collect();
+            let got = Lang::from_vars(|k| map.get(k).map(|v| v.to_string()));
+            assert_eq!(got, *want, "{vars:?}");
+        }
+    }
+
+    #[test]
+    fn parse_lang() {
+        assert_eq!(Lang::parse("en"), Some(Lang::En));
+        assert_eq!(Lang::parse("ja"), Some(Lang::Ja));
+        assert_eq!(Lang::parse("JA"), Some(Lang::Ja));
+        assert_eq!(Lang::parse("ja_JP.UTF-8"), Some(Lang::Ja));
+        assert_eq!(Lang::parse("fr"), None);
+        assert_eq!(Lang::parse(""), None);
+    }
+}

@@ -205,16 +205,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     // One chart line per instance for the first few rows; their names are the legend.
     let lines = list.len().min(theme.series.len());
     let rows = row_lines(&list, inner.width, lines, theme);
-    let budget = chart::row_budget(inner.height - used, rows.len());
-    let used = used
-        + chart::rows(
-            chart::rows_from(inner, used),
-            buf,
-            &rows,
-            budget,
-            theme,
-            state.lang,
-        );
+    let used = chart::rows_below(inner, used, buf, &rows, theme, state.lang);
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::Count, theme);
     c.threshold(th, theme);
     for (n, i) in list.iter().take(lines).enumerate() {

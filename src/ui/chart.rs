@@ -676,6 +676,20 @@ pub fn sort_worst_busiest<T, const N: usize>(
     });
 }
 
+/// Draw resource rows below the headline (`used` rows of `inner` taken), within the budget
+/// that leaves the chart its rows; returns the rows taken now.
+pub fn rows_below(
+    inner: Rect,
+    used: u16,
+    buf: &mut Buffer,
+    list: &[Row],
+    theme: &Theme,
+    lang: Lang,
+) -> u16 {
+    let budget = row_budget(inner.height - used, list.len());
+    used + rows(rows_from(inner, used), buf, list, budget, theme, lang)
+}
+
 /// How many rows to give resource rows: keep at least 4 rows for the chart when possible.
 pub fn row_budget(free: u16, n: usize) -> u16 {
     let n = n.min(u16::MAX as usize) as u16;

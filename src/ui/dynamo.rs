@@ -256,16 +256,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         &line,
     );
     let rows = row_lines(&list, inner.width, theme, state.lang);
-    let budget = chart::row_budget(inner.height - used, rows.len());
-    let used = used
-        + chart::rows(
-            chart::rows_from(inner, used),
-            buf,
-            &rows,
-            budget,
-            theme,
-            state.lang,
-        );
+    let used = chart::rows_below(inner, used, buf, &rows, theme, state.lang);
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::PerSec, theme);
     if let Some(t) = worst {
         let (rcu, wcu) = provisioned(t);

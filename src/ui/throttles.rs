@@ -202,16 +202,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     );
     let per_fn = fns.len() <= theme.series.len();
     let rows: Vec<Row> = row_lines(&fns, inner.width, per_fn, theme, state.lang);
-    let budget = chart::row_budget(inner.height - used, rows.len());
-    let used = used
-        + chart::rows(
-            chart::rows_from(inner, used),
-            buf,
-            &rows,
-            budget,
-            theme,
-            state.lang,
-        );
+    let used = chart::rows_below(inner, used, buf, &rows, theme, state.lang);
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::PerMin, theme);
     c.threshold(th, theme);
     if per_fn {

@@ -170,8 +170,20 @@ pub fn stamp(ts: Ts) -> String {
 
 /// Lower-case ASCII letters and digits joined by `-`, at most 40 characters.
 pub fn slug(text: &str) -> String {
-    let s = text
-        .chars()
+    let s = words_slug(text);
+    let s: String = s.chars().take(40).collect();
+    let s = s.trim_end_matches('-').to_string();
+    if s.is_empty() {
+        "incident".into()
+    } else {
+        s
+    }
+}
+
+/// Lower-case ASCII letters and digits of `text`, runs of anything else as one `-`, none at
+/// either end (file names for incidents and saved progress).
+pub fn words_slug(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
                 c.to_ascii_lowercase()
@@ -183,14 +195,7 @@ pub fn slug(text: &str) -> String {
         .split('-')
         .filter(|p| !p.is_empty())
         .collect::<Vec<_>>()
-        .join("-");
-    let s: String = s.chars().take(40).collect();
-    let s = s.trim_end_matches('-').to_string();
-    if s.is_empty() {
-        "incident".into()
-    } else {
-        s
-    }
+        .join("-")
 }
 
 /// The incident id for an alarm that fired at `ts`.

@@ -52,20 +52,7 @@ impl Saved {
 
 /// Where progress for a source is kept: `<data dir>/opsdeck/progress/<source>.json`.
 pub fn path_for(source_label: &str) -> Option<PathBuf> {
-    let slug: String = source_label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect::<String>()
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
+    let slug = crate::journal::words_slug(source_label);
     dirs::data_dir().map(|d| {
         d.join("opsdeck")
             .join("progress")

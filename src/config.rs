@@ -1399,7 +1399,11 @@ mod tests {
 
     /// The error names the file and the line, and says what it wanted.
     fn assert_err(text: &str, line: usize, wants: &[&str]) {
-        let e = err(text);
+        assert_names_line(&err(text), line, wants);
+    }
+
+    /// `e` names the test file and `line`, and says each of `wants`.
+    fn assert_names_line(e: &ConfigError, line: usize, wants: &[&str]) {
         let msg = e.to_string();
         assert_eq!(e.line, Some(line), "{msg}");
         assert!(msg.contains("my-profile.toml"), "{msg}");
@@ -2222,14 +2226,7 @@ mod tests {
     }
 
     fn assert_err_service(text: &str, line: usize, wants: &[&str]) {
-        let e = service_err(text);
-        let msg = e.to_string();
-        assert_eq!(e.line, Some(line), "{msg}");
-        assert!(msg.contains("my-profile.toml"), "{msg}");
-        assert!(msg.contains(&format!("line {line}")), "{msg}");
-        for w in wants {
-            assert!(msg.contains(w), "`{w}` missing from: {msg}");
-        }
+        assert_names_line(&service_err(text), line, wants);
     }
 
     const METRIC: &str = "[[metric]]\nseries = \"requests/count\"\nnamespace = \"App\"\nname = \"Requests\"\nstat = \"Sum\"\n";

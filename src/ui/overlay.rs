@@ -55,6 +55,30 @@ pub fn key_hints<'a>(
         .filter_map(|&(c, what)| first_key(state, c).map(|k| format!("{k} {what}")))
 }
 
+/// A picker's frame: the border with `title`, the footer (how many are listed of how many,
+/// then the hints for `keys`) and the filter line. Returns the area inside the border, or
+/// `None` when nothing fits.
+#[allow(clippy::too_many_arguments)]
+pub fn pick_frame(
+    buf: &mut Buffer,
+    popup: Rect,
+    state: &AppState,
+    theme: &Theme,
+    title: Span<'_>,
+    (shown, total): (usize, usize),
+    keys: &[(Command, &str)],
+    (pick, by, change_hint): (&ListPick, &str, bool),
+) -> Option<Rect> {
+    let mut footer = vec![count(state.lang, shown, total)];
+    footer.extend(key_hints(state, keys));
+    let inner = frame(buf, popup, theme, title, &footer);
+    if inner.is_empty() {
+        return None;
+    }
+    filter_line(buf, inner, state, theme, pick, by, change_hint);
+    Some(inner)
+}
+
 /// Clear `popup` and draw its frame: the border, `title` on top and the `footer` parts
 /// (joined by ` · `, dim) at the bottom right. Returns the area inside the border.
 pub fn frame(

@@ -152,27 +152,25 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     }
     title.push(' ');
     let title = Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD));
-    let mut footer = vec![overlay::count(lang, list.len(), total)];
     let keys = [
         (Command::Select, Msg::HintPin.text(lang)),
         (Command::ClearFilter, Msg::HintUnpinAll.text(lang)),
         (Command::Back, Msg::HintClose.text(lang)),
     ];
-    footer.extend(overlay::key_hints(state, &keys));
-    let inner = overlay::frame(buf, popup, theme, title, &footer);
-    if inner.is_empty() {
-        return;
-    }
-    let w = inner.width as usize;
-    overlay::filter_line(
+    let filter = (&p.pick, Msg::FilterByName.text(lang), true);
+    let Some(inner) = overlay::pick_frame(
         buf,
-        inner,
+        popup,
         state,
         theme,
-        &p.pick,
-        Msg::FilterByName.text(lang),
-        true,
-    );
+        title,
+        (list.len(), total),
+        &keys,
+        filter,
+    ) else {
+        return;
+    };
+    let w = inner.width as usize;
 
     let accent = Style::default().fg(theme.accent);
     let level_w = [Level::NoData, Level::Ok, Level::Warn, Level::Crit]

@@ -115,26 +115,24 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     }
     title.push(' ');
     let title = Span::styled(title, theme.border(true).add_modifier(Modifier::BOLD));
-    let mut footer = vec![overlay::count(lang, list.len(), total)];
     let keys = [
         (Command::Select, Msg::HintOpen.text(lang)),
         (Command::Back, Msg::HintClose.text(lang)),
     ];
-    footer.extend(overlay::key_hints(state, &keys));
-    let inner = overlay::frame(buf, popup, theme, title, &footer);
-    if inner.is_empty() {
-        return;
-    }
-    let w = inner.width as usize;
-    overlay::filter_line(
+    let filter = (&p.pick, Msg::FilterByTitle.text(lang), false);
+    let Some(inner) = overlay::pick_frame(
         buf,
-        inner,
+        popup,
         state,
         theme,
-        &p.pick,
-        Msg::FilterByTitle.text(lang),
-        false,
-    );
+        title,
+        (list.len(), total),
+        &keys,
+        filter,
+    ) else {
+        return;
+    };
+    let w = inner.width as usize;
 
     let accent = Style::default().fg(theme.accent);
     let kind_w = list.iter().map(|i| width(i.kind_word())).max().unwrap_or(0);

@@ -424,6 +424,45 @@ const PERCENTILES: [(Stat, &str); 3] = [
     (Stat::P99, keys::P99),
 ];
 
+/// The front door's series, from API Gateway or from Lambda alike: requests (the sum of
+/// `requests`), then any per-class error rates, the error rate (`errors` over `requests`),
+/// and p50/p95/p99 of the busiest API or function (`latency`, parallel to `requests`).
+fn front_door(
+    b: &mut Builder,
+    requests: &[String],
+    by_class: Vec<(&'static str, Formula)>,
+    errors: Vec<String>,
+    latency: &[Vec<String>; 3],
+) {
+    b.output(
+        keys::REQUESTS,
+        Formula::Sum {
+            ids: requests.to_vec(),
+            factor: 1.0,
+        },
+    );
+    for (key, formula) in by_class {
+        b.output(key, formula);
+    }
+    b.output(
+        keys::ERROR_RATE,
+        Formula::Percent {
+            numerator: errors,
+            denominator: requests.to_vec(),
+        },
+    );
+    for (i, (_, key)) in PERCENTILES.iter().enumerate() {
+        b.output(
+            *key,
+            Formula::Busiest {
+                weights: requests.to_vec(),
+                values: latency[i].clone(),
+                factor: 1.0,
+            },
+        );
+    }
+}
+
 /// The queries and series for an inventory. `apis` are API Gateway API names (see
 /// [`discover_apis`]); when empty, requests / errors / latency come from Lambda.
 pub fn plan(inv: &Inventory, apis: &[String]) -> Plan {
@@ -482,59 +521,25 @@ pub fn plan(inv: &Inventory, apis: &[String]) -> Plan {
                 latency[i].push(b.query("AWS/ApiGateway", "Latency", &dims, *stat));
             }
         }
-        b.output(
-            keys::REQUESTS,
-            Formula::Sum {
-                ids: counts.clone(),
-                factor: 1.0,
-            },
-        );
-        b.output(
-            keys::ERROR_4XX,
-            Formula::Percent {
-                numerator: e4.clone(),
-                denominator: counts.clone(),
-            },
-        );
-        b.output(
-            keys::ERROR_5XX,
-            Formula::Percent {
-                numerator: e5.clone(),
-                denominator: counts.clone(),
-            },
-        );
-        b.output(
-            keys::ERROR_RATE,
-            Formula::Percent {
-                numerator: e4.into_iter().chain(e5).collect(),
-                denominator: counts.clone(),
-            },
-        );
-        for (i, (_, key)) in PERCENTILES.iter().enumerate() {
-            b.output(
-                *key,
-                Formula::Busiest {
-                    weights: counts.clone(),
-                    values: latency[i].clone(),
-                    factor: 1.0,
+        let by_class = vec![
+            (
+                keys::ERROR_4XX,
+                Formula::Percent {
+                    numerator: e4.clone(),
+                    denominator: counts.clone(),
                 },
-            );
-        }
+            ),
+            (
+                keys::ERROR_5XX,
+                Formula::Percent {
+                    numerator: e5.clone(),
+                    denominator: counts.clone(),
+                },
+            ),
+        ];
+        let errors: Vec<String> = e4.into_iter().chain(e5).collect();
+        front_door(&mut b, &counts, by_class, errors, &latency);
     } else if !inv.functions.is_empty() {
-        b.output(
-            keys::REQUESTS,
-            Formula::Sum {
-                ids: invocations.clone(),
-                factor: 1.0,
-            },
-        );
-        b.output(
-            keys::ERROR_RATE,
-            Formula::Percent {
-                numerator: errors,
-                denominator: invocations.clone(),
-            },
-        );
         let mut duration: [Vec<String>; 3] = Default::default();
         for f in &inv.functions {
             let dims = [("FunctionName", f.name.as_str())];
@@ -542,16 +547,7 @@ pub fn plan(inv: &Inventory, apis: &[String]) -> Plan {
                 duration[i].push(b.query("AWS/Lambda", "Duration", &dims, *stat));
             }
         }
-        for (i, (_, key)) in PERCENTILES.iter().enumerate() {
-            b.output(
-                *key,
-                Formula::Busiest {
-                    weights: invocations.clone(),
-                    values: duration[i].clone(),
-                    factor: 1.0,
-                },
-            );
-        }
+        front_door(&mut b, &invocations, Vec::new(), errors, &duration);
     }
 
     // Aurora: connections per instance; latency of the writers (all instances if none).

@@ -132,11 +132,23 @@ pub enum Command {
     Copy,
     Choose,
     BackSection,
+    DeployView,
+    MarkDeploy,
+    Compare,
+    Present,
+    Redact,
+    Theme,
+    CheckMark,
+    ReplayPause,
+    ReplayFaster,
+    ReplaySlower,
+    ReplayForward,
+    ReplayBack,
 }
 
 impl Command {
     /// (name, command, what it does) — the source of keymap names and of the help screen.
-    pub const TABLE: [(&'static str, Command, &'static str); 33] = [
+    pub const TABLE: [(&'static str, Command, &'static str); 45] = [
         ("quit", Command::Quit, "quit opsdeck"),
         ("focus-next", Command::FocusNext, "focus the next pane"),
         ("focus-prev", Command::FocusPrev, "focus the previous pane"),
@@ -258,6 +270,54 @@ impl Command {
             Command::BackSection,
             "runbook: go back to the previous section",
         ),
+        (
+            "deploy-view",
+            Command::DeployView,
+            "deploy watch: show / hide the rollback gates",
+        ),
+        (
+            "mark-deploy",
+            Command::MarkDeploy,
+            "deploy watch: mark a deploy now",
+        ),
+        (
+            "compare",
+            Command::Compare,
+            "deploy watch: compare each pane since the deploy with the same span before it",
+        ),
+        (
+            "present",
+            Command::Present,
+            "presentation mode for a shared screen, and back",
+        ),
+        (
+            "redact",
+            Command::Redact,
+            "mask account IDs, ARNs, emails, IPs, user IDs and tokens / show them",
+        ),
+        ("theme", Command::Theme, "next colour theme"),
+        (
+            "check-mark",
+            Command::CheckMark,
+            "daily check: mark the selected item looked at",
+        ),
+        (
+            "replay-pause",
+            Command::ReplayPause,
+            "replay: pause / resume",
+        ),
+        ("replay-faster", Command::ReplayFaster, "replay: faster"),
+        ("replay-slower", Command::ReplaySlower, "replay: slower"),
+        (
+            "replay-forward",
+            Command::ReplayForward,
+            "replay: skip one minute forward",
+        ),
+        (
+            "replay-back",
+            Command::ReplayBack,
+            "replay: go one minute back",
+        ),
     ];
 
     pub fn from_name(name: &str) -> Option<Command> {
@@ -293,8 +353,24 @@ impl Command {
     }
 }
 
+/// Commands are written by their keymap name (`step-done`).
+impl serde::Serialize for Command {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Command {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Command::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown command {name:?}")))
+    }
+}
+
 /// Keys typed while a text input (the log filter) is open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InputKey {
     Char(char),
     Backspace,
@@ -302,8 +378,9 @@ pub enum InputKey {
     Esc,
 }
 
-/// Everything that can happen to the app.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything that can happen to the app (serialisable: `--record` writes them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Command(Command),
     Input(InputKey),
@@ -464,6 +541,12 @@ pub struct UiState {
     pub copy_next: Option<(String, usize, usize)>,
     /// A short message for the status bar ("copied ..."), until the next key.
     pub flash: Option<String>,
+    /// Deploy watch: the rollback gates row is shown.
+    pub deploy_view: bool,
+    /// Presentation mode (the war-room layout).
+    pub present: bool,
+    /// Redaction of identifiers in everything drawn.
+    pub redact: bool,
 }
 
 impl Default for UiState {
@@ -484,6 +567,9 @@ impl Default for UiState {
             choice: None,
             copy_next: None,
             flash: None,
+            deploy_view: false,
+            present: false,
+            redact: false,
         }
     }
 }
@@ -535,6 +621,14 @@ pub struct AppState {
     pub escalated: BTreeSet<(String, String)>,
     /// The UI language (English unless `--lang` or the environment says otherwise).
     pub lang: crate::i18n::Lang,
+    /// Deploy watch (see `crate::deploy`).
+    pub deploy: crate::deploy::DeployState,
+    /// The daily check, when this session is one (see `crate::check`).
+    pub check: Option<crate::check::CheckState>,
+    /// Presentation mode, redaction and themes (see `crate::warroom`).
+    pub war: crate::warroom::WarRoom,
+    /// The replay in progress, when this session is one (see `crate::replay`).
+    pub replay: Option<crate::replay::ReplayStatus>,
 }
 
 impl AppState {
@@ -560,6 +654,10 @@ impl AppState {
             section_history: Vec::new(),
             escalated: BTreeSet::new(),
             lang: crate::i18n::Lang::En,
+            deploy: Default::default(),
+            check: None,
+            war: Default::default(),
+            replay: None,
         }
     }
 
@@ -928,6 +1026,19 @@ fn command(state: &mut AppState, c: Command) -> bool {
             let focus = state.ui.focus;
             return move_in(state, focus, c, 1);
         }
+        Command::DeployView | Command::MarkDeploy | Command::Compare => {
+            return crate::deploy::command(state, c)
+        }
+        Command::Present | Command::Redact | Command::Theme => {
+            return crate::warroom::command(state, c)
+        }
+        Command::CheckMark => return crate::check::command(state, c),
+        // Replay controls act on the replay driver at the edge (see `crate::replay`).
+        Command::ReplayPause
+        | Command::ReplayFaster
+        | Command::ReplaySlower
+        | Command::ReplayForward
+        | Command::ReplayBack => return false,
     }
     true
 }

@@ -447,6 +447,7 @@ pub fn parse_service(text: &str, origin: &str) -> Result<Service, ConfigError> {
             surge_factor,
             drop_factor,
             cloud_alarms: cloud_alarms.into_iter().map(|(r, _)| r).collect(),
+            ..Default::default()
         },
         aws,
         runbooks,

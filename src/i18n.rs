@@ -239,6 +239,14 @@ catalogue! {
     RbChoose => "choose", "選ぶ";
     RbWarning => "runbook {}", "ランブック {}";
     RbWarningAt => "runbook {}: line {}: {}", "ランブック {}: {} 行目: {}";
+    // Deploy watch (gates row, deploy markers, since-deploy comparison).
+    DeployNoGates => "no rollback gates", "ロールバック判定なし";
+    // The daily check.
+    CheckTitle => "Daily check", "日次チェック";
+    // War room: presentation mode, banner, redaction, themes.
+    WarRedacted => "redacted", "伏せ字";
+    // Replay.
+    ReplayTitle => "replay", "リプレイ";
 }
 
 impl Msg {
@@ -371,6 +379,20 @@ pub fn command_text(c: Command, lang: Lang) -> &'static str {
                 "ランブック: 手順の分岐やリンクを選ぶ（もう一度で次、select で進む）"
             }
             Command::BackSection => "ランブック: 前のセクションに戻る",
+            Command::DeployView => "デプロイ監視: ロールバック判定を表示 / 隠す",
+            Command::MarkDeploy => "デプロイ監視: 今をデプロイ時刻として記録",
+            Command::Compare => "デプロイ監視: 各ペインをデプロイ後と直前の同じ長さで比較",
+            Command::Present => "画面共有用の表示モード / 戻す",
+            Command::Redact => {
+                "アカウント ID、ARN、メール、IP、ユーザー ID、トークンを伏せる / 表示する"
+            }
+            Command::Theme => "次の配色テーマ",
+            Command::CheckMark => "日次チェック: 選択中の項目を確認済みにする",
+            Command::ReplayPause => "リプレイ: 一時停止 / 再開",
+            Command::ReplayFaster => "リプレイ: 速く",
+            Command::ReplaySlower => "リプレイ: 遅く",
+            Command::ReplayForward => "リプレイ: 1 分進める",
+            Command::ReplayBack => "リプレイ: 1 分戻す",
         },
     }
 }

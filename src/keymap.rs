@@ -772,6 +772,10 @@ mod tests {
         );
         assert_eq!(
             map.lookup(&press(KeyCode::Char('x'), KeyModifiers::NONE)),
+            Some(Command::CheckMark)
+        );
+        assert_eq!(
+            map.lookup(&press(KeyCode::Char('Z'), KeyModifiers::NONE)),
             None
         );
     }

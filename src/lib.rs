@@ -8,12 +8,16 @@
 //! - [`tui`]: the event loop and the terminal, at the edge; [`snapshot`]: headless frames.
 
 pub mod app;
+pub mod check;
 pub mod config;
+pub mod deploy;
 pub mod i18n;
 pub mod journal;
 pub mod keymap;
 pub mod model;
 pub mod progress;
+pub mod record;
+pub mod replay;
 pub mod report;
 pub mod runbooks;
 pub mod session;
@@ -21,3 +25,4 @@ pub mod snapshot;
 pub mod source;
 pub mod tui;
 pub mod ui;
+pub mod warroom;

@@ -31,6 +31,10 @@ struct Cli {
     /// Don't capture the mouse (lets the terminal select text).
     #[arg(long)]
     no_mouse: bool,
+    /// Record every update and operator action to FILE (compressed JSON lines), to watch
+    /// again with `opsdeck replay FILE`.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
     /// Where opsdeck writes its own log (never to the screen).
     #[arg(long, value_name = "FILE", global = true)]
     log_file: Option<PathBuf>,
@@ -66,6 +70,27 @@ struct Common {
     /// The UI language: en or ja. Default: from LC_ALL, LC_MESSAGES or LANG (ja* is Japanese).
     #[arg(long, value_name = "LANG", global = true, value_parser = parse_lang)]
     lang: Option<Lang>,
+    /// Deploy watch: show the rollback gates row from the start.
+    #[arg(long, global = true)]
+    deploy: bool,
+    /// Deploy watch: the deploy started at TIME (HH:MM or HH:MM:SS today in UTC, RFC 3339, or
+    /// a duration ago such as 15m); marks it on every chart.
+    #[arg(long, value_name = "TIME", global = true)]
+    deploy_start: Option<String>,
+    /// Presentation mode for a shared screen (turns redaction on).
+    #[arg(long, global = true)]
+    present: bool,
+    /// Mask account IDs, ARNs, emails, IP addresses, user IDs and tokens in everything drawn
+    /// (default: on in presentation mode, off otherwise).
+    #[arg(long, global = true, overrides_with = "no_redact")]
+    redact: bool,
+    /// Show identifiers unmasked, even in presentation mode.
+    #[arg(long, global = true, overrides_with = "redact")]
+    no_redact: bool,
+    /// Colour theme: dark, light, high-contrast, colour-blind, or a theme file (TOML); see
+    /// themes/. NO_COLOR in the environment turns colour off.
+    #[arg(long, value_name = "NAME|FILE", global = true)]
+    theme: Option<String>,
 }
 
 fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
@@ -77,6 +102,27 @@ impl Common {
     fn ui_lang(&self) -> Lang {
         self.lang.unwrap_or_else(Lang::from_env)
     }
+
+    /// `--redact` / `--no-redact`, when given.
+    fn redaction(&self) -> Option<bool> {
+        if self.redact {
+            Some(true)
+        } else if self.no_redact {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Apply the view options (language, deploy watch, presentation, redaction, theme).
+    fn apply_views(&self, state: &mut app::AppState) -> Result<()> {
+        state.lang = self.ui_lang();
+        opsdeck::deploy::apply_cli(state, self.deploy, self.deploy_start.as_deref())
+            .map_err(|e| eyre!("--deploy-start: {e}"))?;
+        opsdeck::warroom::apply_cli(state, self.present, self.redaction(), self.theme.as_deref())
+            .map_err(|e| eyre!("--theme: {e}"))?;
+        Ok(())
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -87,6 +133,30 @@ enum Command {
     /// The incident journal: list incidents, export an incident report.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// The daily 10-minute check: the last 24 hours against the day before. With --report,
+    /// print it without a TUI and exit 0 / 1 / 2 for OK / WARN / CRIT (3: could not check).
+    Check(CheckArgs),
+    /// Play back a recording made with --record: pause, speed and seek.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {}
+
+#[derive(Args, Debug)]
+struct ReplayArgs {
+    /// The recording (written by --record).
+    file: PathBuf,
+}
+
+/// `opsdeck check`: the exit code says OK / WARN / CRIT.
+fn check_cmd(_args: CheckArgs, _cli: &Cli) -> Result<ExitCode> {
+    bail!("opsdeck check is not built yet")
+}
+
+/// `opsdeck replay FILE`.
+fn replay_cmd(_args: ReplayArgs, _cli: &Cli) -> Result<()> {
+    bail!("opsdeck replay is not built yet")
 }
 
 #[derive(Subcommand, Debug)]
@@ -224,6 +294,7 @@ fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
             })?
         }
     };
+    common.apply_views(&mut state)?;
     if let Some(keys) = &args.press {
         for word in keys.split_whitespace() {
             let command = keymap
@@ -232,7 +303,6 @@ fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
             app::update(&mut state, Action::Command(command));
         }
     }
-    state.lang = common.ui_lang();
     let buf = snapshot::render(&mut state, cols, rows);
     let text = snapshot::write(&buf, args.format);
     match args.output {
@@ -368,7 +438,7 @@ fn run_aws(cli: &Cli) -> Result<()> {
             &files(&cli.common),
         )
         .await?;
-        state.lang = cli.common.ui_lang();
+        cli.common.apply_views(&mut state)?;
         let progress = restore_progress(&mut state)?;
         let journal = open_journal(&mut state);
         let opts = opsdeck::tui::RunOptions {
@@ -391,7 +461,7 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     }
     let (mut state, source, keymap) =
         session::demo(scenario, cli.common.seed, &files(&cli.common))?;
-    state.lang = cli.common.ui_lang();
+    cli.common.apply_views(&mut state)?;
     let clock = Clock::simulated(DemoSource::epoch(), cli.speed);
     let progress = restore_progress(&mut state)?;
     let journal = open_journal(&mut state);
@@ -410,35 +480,45 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     Ok(())
 }
 
-fn real_main() -> Result<()> {
-    let cli = Cli::parse();
+fn real_main() -> Result<ExitCode> {
+    let mut cli = Cli::parse();
     opsdeck::tui::install_hooks()?;
     init_tracing(cli.log_file.clone());
-    match cli.command {
+    match cli.command.take() {
         Some(Command::Snapshot(args)) => {
             let common = cli.common.clone();
-            return snapshot_cmd(args, &common);
+            snapshot_cmd(args, &common)?;
+            return Ok(ExitCode::SUCCESS);
         }
-        Some(Command::Incident(cmd)) => return incident_cmd(cmd),
+        Some(Command::Incident(cmd)) => {
+            incident_cmd(cmd)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Command::Check(args)) => return check_cmd(args, &cli),
+        Some(Command::Replay(args)) => {
+            replay_cmd(args, &cli)?;
+            return Ok(ExitCode::SUCCESS);
+        }
         None => {}
     }
     if cli.list {
         list_scenarios();
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
     }
     match &cli.demo {
         Some(s) => {
             // Validate before touching the terminal, so a typo gets a plain message.
             DemoSource::new(s, cli.common.seed).map_err(|e| eyre!("{e}"))?;
-            run_demo(&cli, s)
+            run_demo(&cli, s)?;
         }
-        None => run_aws(&cli),
+        None => run_aws(&cli)?,
     }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     match real_main() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             // stderr may be gone with the terminal (SIGHUP): never panic over a message.
             let _ = writeln!(std::io::stderr(), "opsdeck: {e:#}");

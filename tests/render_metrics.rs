@@ -48,6 +48,7 @@ fn profile() -> Profile {
         surge_factor: 3.0,
         drop_factor: 1.0 / 3.0,
         cloud_alarms: vec![],
+        ..Default::default()
     }
 }
 

@@ -131,7 +131,7 @@ pub enum AlarmOrigin {
 }
 
 /// A CloudWatch alarm as a source reports it (metric or composite), already in model terms.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudAlarm {
     pub name: String,
     pub composite: bool,

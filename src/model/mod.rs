@@ -2,9 +2,12 @@
 //! the UI reads it. It never learns where a number came from.
 
 pub mod alarm;
+pub mod environment;
 pub mod escalation;
+pub mod gates;
 pub mod log;
 pub mod metrics;
+pub mod redact;
 pub mod runbook;
 pub mod series;
 pub mod threshold;
@@ -20,15 +23,16 @@ use threshold::{Level, Threshold};
 use time::{Ts, MINUTE};
 
 /// A raw log line as a source delivers it, before sanitising.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawLog {
     pub ts: Ts,
     pub source: String,
     pub bytes: Vec<u8>,
 }
 
-/// Everything a source can tell the model.
-#[derive(Debug, Clone, PartialEq)]
+/// Everything a source can tell the model (serialisable: `--record` writes them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Update {
     /// New (or re-read) one-minute points of a series.
     Points {
@@ -59,7 +63,7 @@ pub enum Update {
 }
 
 /// A source's running totals of API use, for the status bar.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Every API call sent this session (all services).
     pub api_calls: u64,
@@ -98,6 +102,10 @@ pub struct Profile {
     pub drop_factor: f64,
     /// Severity and runbook of CloudWatch alarms, by name; the first matching rule wins.
     pub cloud_alarms: Vec<alarm::CloudAlarmRule>,
+    /// Deploy watch: the rollback gates and the softer manual rollback criteria.
+    pub deploy: gates::DeployRules,
+    /// What the war-room banner says: environment, account alias, production or not.
+    pub environment: environment::Environment,
 }
 
 /// The request-rate verdict against the baseline (same time yesterday).

@@ -17,6 +17,8 @@ pub struct Screen {
     /// Metric panes get one summary line and a sparkline instead of a chart.
     pub compact: bool,
     pub too_small: bool,
+    /// Deploy watch: the rollback gates row under the header, when shown.
+    pub gates: Option<Rect>,
 }
 
 pub fn compute(area: Rect, ui: &UiState) -> Screen {
@@ -27,6 +29,7 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
             panes: vec![],
             compact: true,
             too_small: true,
+            gates: None,
         };
     }
     let header = Rect { height: 1, ..area };
@@ -48,6 +51,7 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
             panes: vec![(ui.focus, body)],
             compact: false,
             too_small: false,
+            gates: None,
         };
     }
     let metric_h = if compact {
@@ -95,6 +99,7 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
         panes,
         compact,
         too_small: false,
+        gates: None,
     }
 }
 

@@ -14,11 +14,14 @@ pub mod requests;
 pub mod throttles;
 
 pub mod alarms;
+pub mod check;
+pub mod gates;
 pub mod help;
 pub mod layout;
 pub mod logs;
 pub mod overlay;
 pub mod picker;
+pub mod present;
 pub mod runbook;
 pub mod section_picker;
 pub mod status;
@@ -70,12 +73,23 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
         return;
     }
     let theme = theme();
+    if state.ui.present {
+        present::render(area, buf, state, theme);
+        return;
+    }
+    if state.check.is_some() {
+        check::render(area, buf, state, theme);
+        return;
+    }
     let screen = layout::compute(area, &state.ui);
     if screen.too_small {
         too_small(area, buf, theme, state.lang);
         return;
     }
     status::render_header(screen.header, buf, state, theme);
+    if let Some(rect) = screen.gates {
+        gates::render(rect, buf, state, theme);
+    }
     for (pane, rect) in &screen.panes {
         let ctx = PaneCtx {
             focused: *pane == state.ui.focus,

@@ -1023,6 +1023,10 @@ fn command(state: &mut AppState, c: Command) -> bool {
                 }
                 return true;
             }
+            // The daily check moves between its checklist's items.
+            if state.check.is_some() {
+                return crate::check::command(state, c);
+            }
             let focus = state.ui.focus;
             return move_in(state, focus, c, 1);
         }

@@ -14,6 +14,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::model::alarm::{AlarmDef, CloudAlarmRule, Severity};
+use crate::model::gates::{self, DeployRules, Gate, Limit, Window};
 use crate::model::metrics::keys;
 use crate::model::series::Stat;
 use crate::model::threshold::{Comparison, Missing, Threshold};
@@ -36,6 +37,9 @@ const TOP_KEYS: &[&str] = &[
     "aws",
     "metric",
     "cloudwatch_alarm",
+    "environment",
+    "gate",
+    "rollback_warning",
 ];
 const SERVICE_KEYS: &[&str] = &["name", "surge_factor", "drop_factor", "runbooks"];
 const AWS_KEYS: &[&str] = &[
@@ -62,6 +66,25 @@ const METRIC_KEYS: &[&str] = &[
     "unit",
 ];
 const CLOUDWATCH_ALARM_KEYS: &[&str] = &["name", "severity", "runbook", "log_filter"];
+/// Keys of `[environment]` (the war-room banner).
+const ENVIRONMENT_KEYS: &[&str] = &[
+    "name",
+    "account_alias",
+    "account_id",
+    "region",
+    "production",
+];
+/// Keys of `[[gate]]` and `[[rollback_warning]]` (deploy watch).
+const GATE_KEYS: &[&str] = &[
+    "name",
+    "series",
+    "above",
+    "at_least",
+    "times_normal",
+    "for",
+    "within",
+    "unit",
+];
 /// CloudWatch allows at most this many dimensions per metric.
 const MAX_DIMENSIONS: usize = 30;
 const THRESHOLD_KEYS: &[&str] = &[
@@ -433,6 +456,13 @@ pub fn parse_service(text: &str, origin: &str) -> Result<Service, ConfigError> {
         cloud_alarms.push((rule, line));
     }
 
+    let deploy = deploy_rules(&doc, &top, &fed)?;
+
+    let environment = match top.get("environment") {
+        None => crate::model::environment::Environment::default(),
+        Some(v) => environment(&doc.table(v, "[environment]", "environment")?)?,
+    };
+
     let mut aws = match top.get("aws") {
         None => AwsSettings::default(),
         Some(v) => aws_settings(&doc.table(v, "[aws]", "aws")?)?,
@@ -447,7 +477,8 @@ pub fn parse_service(text: &str, origin: &str) -> Result<Service, ConfigError> {
             surge_factor,
             drop_factor,
             cloud_alarms: cloud_alarms.into_iter().map(|(r, _)| r).collect(),
-            ..Default::default()
+            environment,
+            deploy,
         },
         aws,
         runbooks,
@@ -811,6 +842,41 @@ fn aws_settings(t: &Tbl) -> Result<AwsSettings, ConfigError> {
     Ok(aws)
 }
 
+/// `[environment]`: the name (required), the account's alias and ID, the region, and whether
+/// it is production (default: when the name looks like it).
+fn environment(t: &Tbl) -> Result<crate::model::environment::Environment, ConfigError> {
+    use crate::model::environment::{is_account_id, looks_like_production, Environment};
+    t.check_keys(ENVIRONMENT_KEYS)?;
+    let name = t.required_string("name")?;
+    let optional = |key: &str| -> Result<Option<(String, Range<usize>)>, ConfigError> {
+        match t.string(key)? {
+            Some((s, span)) if s.trim().is_empty() => Err(t.doc.err(
+                span,
+                format!("`{key}` in [environment] must not be empty (leave it out instead)"),
+            )),
+            other => Ok(other),
+        }
+    };
+    let account_id = match optional("account_id")? {
+        Some((id, span)) if !is_account_id(id.trim()) => {
+            return Err(t.doc.err(
+                span,
+                format!("expected `account_id` to be the 12-digit AWS account ID in quotes (\"123456789012\"), found {id:?}"),
+            ))
+        }
+        other => other.map(|(id, _)| id.trim().to_string()),
+    };
+    Ok(Environment {
+        production: t
+            .boolean("production")?
+            .unwrap_or_else(|| looks_like_production(&name)),
+        name,
+        account_alias: optional("account_alias")?.map(|(s, _)| s),
+        account_id,
+        region: optional("region")?.map(|(s, _)| s),
+    })
+}
+
 fn cloud_alarm_rule(t: &Tbl) -> Result<CloudAlarmRule, ConfigError> {
     let (pattern, span) = t.required_string_spanned("name")?;
     if pattern.trim_end_matches('*').contains('*') || pattern == "*" {
@@ -933,6 +999,124 @@ fn alarm_def(t: &Tbl, fed: &[&str]) -> Result<AlarmDef, ConfigError> {
     })
 }
 
+/// `[[gate]]` and `[[rollback_warning]]`: each list is the file's when it has any, else the
+/// runbook defaults ([`DeployRules::default`]).
+fn deploy_rules(doc: &Doc, top: &Tbl, fed: &[&str]) -> Result<DeployRules, ConfigError> {
+    let mut rules = DeployRules::default();
+    for (key, list) in [
+        ("gate", &mut rules.gates),
+        ("rollback_warning", &mut rules.warnings),
+    ] {
+        let tables = doc.array_of_tables(top.get(key), key)?;
+        if tables.is_empty() {
+            continue;
+        }
+        let mut read: Vec<(Gate, usize)> = Vec::new();
+        for t in tables {
+            t.check_keys(GATE_KEYS)?;
+            let gate = gate_rule(&t, fed)?;
+            let line = t.line_of_key("name");
+            if let Some((_, first)) = read.iter().find(|(g, _)| g.name == gate.name) {
+                return Err(doc.err_at(
+                    Some(line),
+                    format!(
+                        "duplicate {} name `{}` (first defined on line {first}): names must be unique",
+                        t.what, gate.name
+                    ),
+                ));
+            }
+            read.push((gate, line));
+        }
+        *list = read.into_iter().map(|(g, _)| g).collect();
+    }
+    Ok(rules)
+}
+
+/// One `[[gate]]` / `[[rollback_warning]]`.
+fn gate_rule(t: &Tbl, fed: &[&str]) -> Result<Gate, ConfigError> {
+    let doc = t.doc;
+    let (name, name_span) = t.required_string_spanned("name")?;
+    let (series, series_span) = t.required_string_spanned("series")?;
+    check_series(t, &series, series_span, fed, None)?;
+    let limits = [
+        ("above", t.number("above")?),
+        ("at_least", t.number("at_least")?),
+        ("times_normal", t.number("times_normal")?),
+    ];
+    let given: Vec<_> = limits
+        .iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (*k, v)))
+        .collect();
+    let limit = match given.as_slice() {
+        [] => {
+            return Err(doc.err(
+                name_span,
+                format!("{} `{name}` needs a limit: `above = <number>`, `at_least = <number>` or `times_normal = <factor>`", t.what),
+            ))
+        }
+        [("times_normal", (f, span))] => {
+            if *f <= 1.0 {
+                return Err(doc.err(
+                    span.clone(),
+                    format!("expected `times_normal` to be a factor above 1 (2.0 = twice normal), found {f}"),
+                ));
+            }
+            Limit::TimesNormal(*f)
+        }
+        [("above", (v, _))] => Limit::Above(*v),
+        [(_, (v, _))] => Limit::AtLeast(*v),
+        [_, (second, (_, span)), ..] => {
+            return Err(doc.err(
+                span.clone(),
+                format!(
+                    "{} `{name}` has more than one limit (`{}` and `{second}`): give exactly one of above, at_least, times_normal",
+                    t.what, given[0].0
+                ),
+            ))
+        }
+    };
+    let whole_minutes = |key: &str| -> Result<Option<Ts>, ConfigError> {
+        match t.seconds(key)? {
+            None => Ok(None),
+            Some((secs, span)) if secs <= 0 || secs % MINUTE != 0 || secs > 24 * 3600 => Err(doc.err(
+                span,
+                format!("expected `{key}` to be whole minutes from 1m to 24h (\"2m\", 120), found {secs} s"),
+            )),
+            Some((secs, _)) => Ok(Some(secs)),
+        }
+    };
+    let window = match (whole_minutes("for")?, whole_minutes("within")?) {
+        (Some(_), Some(_)) => {
+            return Err(doc.err_at(
+                Some(t.line_of_key("within")),
+                format!("{} `{name}` has both `for` and `within`: `for` is how long every minute must be in breach, `within` sums the minutes of a window; give one", t.what),
+            ))
+        }
+        (Some(d), None) => Window::For(d),
+        (None, Some(w)) => {
+            if let Limit::TimesNormal(_) = limit {
+                return Err(doc.err_at(
+                    Some(t.line_of_key("within")),
+                    format!("{} `{name}`: `times_normal` compares each minute with normal, so it takes `for`, not `within`", t.what),
+                ));
+            }
+            Window::Within(w)
+        }
+        (None, None) => Window::For(MINUTE),
+    };
+    let unit = match t.string("unit")? {
+        Some((u, _)) => u,
+        None => gates::default_unit(&series).to_string(),
+    };
+    Ok(Gate {
+        name,
+        series,
+        limit,
+        window,
+        unit,
+    })
+}
+
 fn parse_int(i: &toml::de::DeInteger) -> Option<i64> {
     i64::from_str_radix(i.as_str(), i.radix()).ok()
 }
@@ -1005,6 +1189,8 @@ impl<'a> Doc<'a> {
             "alarm" => "[[alarm]]",
             "metric" => "[[metric]]",
             "cloudwatch_alarm" => "[[cloudwatch_alarm]]",
+            "gate" => "[[gate]]",
+            "rollback_warning" => "[[rollback_warning]]",
             _ => "[[threshold]]",
         };
         let DeValue::Array(items) = v.get_ref() else {
@@ -2501,5 +2687,203 @@ mod tests {
         );
         // With nothing given, the built-in demo service.
         assert_eq!(load_service(None, None).unwrap(), builtin_demo_service());
+    }
+}
+
+/// `[[gate]]` and `[[rollback_warning]]` (deploy watch).
+#[cfg(test)]
+mod gate_tests {
+    use super::*;
+
+    const SERVICE: &str = "[service]\nname = \"t\"\n";
+
+    fn err(text: &str) -> ConfigError {
+        match parse_profile(text, "my-profile.toml") {
+            Ok(p) => panic!("expected an error, got {:?}", p.deploy),
+            Err(e) => e,
+        }
+    }
+
+    fn assert_err(text: &str, line: usize, wants: &[&str]) {
+        let e = err(text);
+        let msg = e.to_string();
+        assert_eq!(e.line, Some(line), "{msg}");
+        assert!(
+            msg.contains(&format!("my-profile.toml, line {line}")),
+            "{msg}"
+        );
+        for w in wants {
+            assert!(msg.contains(w), "`{w}` missing from: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_profile_without_gates_gets_the_runbook_defaults() {
+        let p = parse_profile(SERVICE, "x").unwrap();
+        assert_eq!(p.deploy, DeployRules::default());
+        for (origin, text) in [("builtin:demo", DEMO_TOML), ("builtin:aws", AWS_TOML)] {
+            let p = parse_profile(text, origin).unwrap();
+            assert_eq!(p.deploy.gates.len(), 3, "{origin}");
+            assert_eq!(p.deploy.warnings.len(), 2, "{origin}");
+        }
+    }
+
+    #[test]
+    fn shipped_profiles_write_the_runbook_table() {
+        let text = include_str!("../profiles/crypto-watch.toml");
+        let p = parse_profile(text, "crypto-watch.toml").unwrap();
+        assert_eq!(
+            p.deploy,
+            DeployRules::default(),
+            "crypto-watch.toml writes out the runbook's tables, which are the defaults"
+        );
+        let text = include_str!("../profiles/profile-api.toml");
+        parse_profile(text, "profile-api.toml").unwrap();
+    }
+
+    #[test]
+    fn gates_and_warnings_are_read() {
+        let text = format!(
+            "{SERVICE}
+[[gate]]
+name = \"5xx\"
+series = \"errors/5xx\"
+above = 10
+for = \"3m\"
+
+[[gate]]
+name = \"Throttles\"
+series = \"lambda/throttles/*\"
+above = 20
+within = \"5m\"
+unit = \"throttles\"
+
+[[rollback_warning]]
+name = \"Slow\"
+series = \"latency/p99\"
+times_normal = 1.5
+for = 120
+"
+        );
+        let p = parse_profile(&text, "x").unwrap();
+        assert_eq!(
+            p.deploy.gates,
+            vec![
+                Gate::new(
+                    "5xx",
+                    "errors/5xx",
+                    Limit::Above(10.0),
+                    Window::For(180),
+                    "%"
+                ),
+                Gate::new(
+                    "Throttles",
+                    "lambda/throttles/*",
+                    Limit::Above(20.0),
+                    Window::Within(300),
+                    "throttles"
+                ),
+            ]
+        );
+        assert_eq!(
+            p.deploy.warnings,
+            vec![Gate::new(
+                "Slow",
+                "latency/p99",
+                Limit::TimesNormal(1.5),
+                Window::For(120),
+                "ms"
+            )]
+        );
+        // Only warnings given: the gates stay the defaults. `for` defaults to one minute.
+        let text = format!(
+            "{SERVICE}[[rollback_warning]]\nname = \"E\"\nseries = \"errors/rate\"\nat_least = 2\n"
+        );
+        let p = parse_profile(&text, "x").unwrap();
+        assert_eq!(p.deploy.gates, DeployRules::default().gates);
+        assert_eq!(p.deploy.warnings[0].limit, Limit::AtLeast(2.0));
+        assert_eq!(p.deploy.warnings[0].window, Window::For(60));
+    }
+
+    #[test]
+    fn bad_gates_are_refused_with_the_line() {
+        let g = |body: &str| format!("{SERVICE}\n[[gate]]\nname = \"G\"\n{body}");
+        // line 5 is `name`, line 6 the first line of body.
+        assert_err(
+            &g("series = \"errors/5xx\"\n"),
+            5,
+            &["[[gate]] `G` needs a limit"],
+        );
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = 1\nat_least = 2\n"),
+            8,
+            &["more than one limit", "`above` and `at_least`"],
+        );
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = \"5%\"\n"),
+            7,
+            &["`above` to be a number"],
+        );
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = 5\nfor = \"90s\"\n"),
+            8,
+            &["`for` to be whole minutes", "90 s"],
+        );
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = 5\nfor = \"2x\"\n"),
+            8,
+            &["`for`", "unknown unit"],
+        );
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = 5\nwithin = 0\n"),
+            8,
+            &["`within` to be whole minutes"],
+        );
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = 5\nfor = \"2m\"\nwithin = \"1m\"\n"),
+            9,
+            &["both `for` and `within`"],
+        );
+        assert_err(
+            &g("series = \"latency/p95\"\ntimes_normal = 2\nwithin = \"1m\"\n"),
+            8,
+            &["takes `for`, not `within`"],
+        );
+        assert_err(
+            &g("series = \"latency/p95\"\ntimes_normal = 0.5\n"),
+            7,
+            &["factor above 1"],
+        );
+        assert_err(
+            &g("series = \"errors/rat\"\nabove = 1\n"),
+            6,
+            &["unknown series `errors/rat`"],
+        );
+        assert_err(
+            &g("series = \"s3/*\"\nabove = 1\n"),
+            6,
+            &["matches no known series"],
+        );
+        assert_err(&g("above = 1\n"), 4, &["[[gate]] needs `series`"]);
+        assert_err(
+            &g("series = \"errors/5xx\"\nabove = 1\nfor_ = \"2m\"\n"),
+            8,
+            &["unknown key `for_` in [[gate]]", "known keys: name, series"],
+        );
+        assert_err(
+            &format!("{SERVICE}[[rollback_warning]]\nname = \"\"\nseries = \"errors/rate\"\nat_least = 3\n"),
+            4,
+            &["`name` in [[rollback_warning]] must not be empty"],
+        );
+        assert_err(
+            &format!("{SERVICE}[[rollback_warning]]\nname = \"A\"\nseries = \"errors/rate\"\nat_least = 3\n[[rollback_warning]]\nname = \"A\"\nseries = \"errors/5xx\"\nat_least = 3\n"),
+            8,
+            &["duplicate [[rollback_warning]] name `A`", "line 4"],
+        );
+        assert_err(
+            &format!("gate = \"on\"\n{SERVICE}"),
+            1,
+            &["`gate` to be a list of tables written `[[gate]]`"],
+        );
     }
 }

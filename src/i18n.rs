@@ -241,12 +241,109 @@ catalogue! {
     RbWarningAt => "runbook {}: line {}: {}", "ランブック {}: {} 行目: {}";
     // Deploy watch (gates row, deploy markers, since-deploy comparison).
     DeployNoGates => "no rollback gates", "ロールバック判定なし";
+    DeployTitle => "Rollback gates", "ロールバック判定";
+    DeployAt => "deploy {} UTC, {} ago", "デプロイ {} UTC（{} 前）";
+    DeployNone => "no deploy known: {} marks one now, or start with --deploy-start TIME", "デプロイ不明: {} で今を記録、または --deploy-start TIME で起動";
+    DeployRolledBack => "rolled back {}", "{} にロールバック済み";
+    DeployDetectFailing => "deploy detection failing since {}", "デプロイ検出が {} から失敗中";
+    DeployMarkedFlash => "deploy marked at {} UTC", "デプロイを {} UTC に記録";
+    DeployCompareOn => "comparing since the deploy with the same span before it", "デプロイ後を直前の同じ長さと比較中";
+    DeployCompareOff => "comparison off", "比較を終了";
+    DeployCompareNoDeploy => "compare: no deploy known yet (mark one with mark-deploy)", "比較: デプロイ不明（mark-deploy で記録）";
+    GateOk => "ok", "正常";
+    GateNoData => "no data", "データなし";
+    GateNoDataSince => "no data since {}", "{} 以降データなし";
+    GateNoNormal => "no normal yet", "平常値なし";
+    GateBreach => "breach {}", "超過 {}";
+    GateRollbackIn => "rollback in {}", "ロールバックまで {}";
+    GateRollbackExpected => "ROLLBACK EXPECTED", "ロールバック見込み";
+    GateRollbackShort => "ROLLBACK", "ロールバック";
+    GateLeftShort => "{} left", "残り {}";
+    GateFor => "for {}", "{} 継続";
+    GateWithin => "in {}", "{} 以内";
+    GateTimesNormal => "{}× normal {}", "平常の {} 倍（{}）";
+    GateWarnings => "manual rollback", "手動ロールバック";
+    GateConsider => "consider rollback", "ロールバック検討";
+    CompareSince => "since deploy {}", "デプロイ後 {}";
+    CompareBefore => "before {}", "前 {}";
+    CompareAfterShort => "after {}", "後 {}";
     // The daily check.
     CheckTitle => "Daily check", "日次チェック";
+    CheckItemRequests => "Request trend", "リクエスト数の推移";
+    CheckItemErrorRate => "Error-rate trend", "エラー率の推移";
+    CheckItemLatency => "Latency trend (p95)", "レスポンス時間の推移 (p95)";
+    CheckItemAlarms => "Alarms fired since yesterday", "昨日からのアラート発生";
+    CheckItemPatterns => "New error-log patterns", "新規エラーログパターン";
+    CheckWindow => "last 24 h to {} UTC against the 24 h before", "{} UTC までの 24 時間を前日と比較";
+    CheckOverall => "overall {}", "総合 {}";
+    CheckLooked => "{}/{} looked at", "確認済み {}/{}";
+    CheckToday => "today", "今日";
+    CheckYesterdayWord => "yesterday", "前日";
+    CheckHintMark => "mark looked at", "確認済みにする";
+    CheckNoBaseline => "no data yesterday: nothing to compare with", "前日のデータなし: 比較できません";
+    CheckNoDataToday => "no data in the last 24 h", "直近 24 時間のデータなし";
+    CheckNoDataEither => "no data for either day", "どちらの日もデータなし";
+    CheckDaySurge => "{}x yesterday's total: possible attack (over {}x)",
+        "前日合計の {} 倍: 攻撃の可能性（{} 倍超）";
+    CheckDayDrop => "{}x yesterday's total: possible outage (under {}x)",
+        "前日合計の {} 倍: 障害の可能性（{} 倍未満）";
+    CheckDayChange => "{} against yesterday (beyond ±{}%)", "前日比 {}（±{}% 超）";
+    CheckHourOutside => "the hour from {} UTC: {}x the same hour yesterday",
+        "{} UTC からの 1 時間: 前日同時刻の {} 倍";
+    CheckOverLine => "{} is past the {} line ({})", "{} が{}ライン（{}）を超過";
+    CheckPeak => "peak {} at {} UTC is past the CRIT line", "ピーク {}（{} UTC）が危険ラインを超過";
+    CheckRose => "{}x yesterday's ({} → {})", "前日の {} 倍（{} → {}）";
+    CheckFiringNow => "in ALARM now: {}", "現在 ALARM: {}";
+    CheckFired => "fired in the last 24 h: {}", "直近 24 時間に発報: {}";
+    CheckNoneFired => "no alarm fired in the last 24 h", "直近 24 時間の発報なし";
+    CheckAlarmFallback => "alarm history unavailable ({}): counted the alarms whose state changed in the last 24 h",
+        "アラーム履歴を取得できません（{}）: 直近 24 時間に状態が変わったアラームで数えています";
+    CheckNewPatterns => "{} new pattern(s) since yesterday", "前日にないパターン {} 件";
+    CheckNewHot => "new and frequent: {} lines of \"{}\"", "新規かつ多発: {} 行の \"{}\"";
+    CheckErrorLinesUp => "{}x yesterday's error lines", "エラー行が前日の {} 倍";
+    CheckNoNewPatterns => "no new error pattern", "新規エラーパターンなし";
+    CheckNothingToNote => "nothing to note", "特記事項なし";
+    CheckLimitReached => "{}: the newest {} lines only (the query's limit)", "{}: 最新の {} 行のみ（クエリの上限）";
+    CheckCouldNot => "could not check: {}", "確認できません: {}";
+    CheckQueries => "Logs Insights", "Logs Insights";
+    CheckQueryLine => "{}: {} · {} matched / {} scanned · {} scanned ≈ ${}",
+        "{}: {} · 一致 {} / 走査 {} · 走査量 {} ≈ ${}";
+    CheckQueryDemo => "demo: the query opsdeck sends to Logs Insights (not sent)",
+        "デモ: opsdeck が Logs Insights に送るクエリ（送信していません）";
+    CheckQueryNone => "no Logs Insights query (no log groups)", "Logs Insights クエリなし（ロググループなし）";
+    CheckNewPatternsTitle => "New error patterns", "新規エラーパターン";
+    CheckTopPatterns => "Top error patterns today", "今日の頻出エラーパターン";
+    CheckAlarmEvents => "Alarm transitions to ALARM", "ALARM への遷移";
     // War room: presentation mode, banner, redaction, themes.
     WarRedacted => "redacted", "伏せ字";
+    WarRedactOn => "redaction on: account IDs, emails, IPs, user IDs and tokens are masked",
+        "伏せ字オン: アカウント ID・メール・IP・ユーザー ID・トークンを隠します";
+    WarRedactOff => "redaction off: identifiers are shown", "伏せ字オフ: 識別子を表示します";
+    WarTheme => "theme: {}", "テーマ: {}";
+    WarProduction => "⚠ PRODUCTION", "⚠ 本番環境";
+    WarNotProduction => "not production", "本番ではない";
+    WarEnvUnset => "environment not set ([environment] in the profile)",
+        "環境が未設定（プロファイルの [environment]）";
+    WarAccount => "account {}", "アカウント {}";
+    WarLeave => "{} normal view", "{} 通常表示";
+    WarStep => "step {} of {}", "手順 {}/{}";
+    WarNoSection => "no runbook section opened for {}", "{} のランブックの節が開かれていません";
+    WarRunbook => "Runbook step", "ランブックの手順";
+    WarTileRequests => "Requests", "リクエスト";
+    WarTileErrors => "Errors", "エラー率";
+    WarTileP95 => "p95", "p95";
+    WarTileThrottles => "Throttles", "スロットル";
+    WarTileAurora => "Aurora", "Aurora";
+    WarTileDynamo => "DynamoDB", "DynamoDB";
     // Replay.
-    ReplayTitle => "replay", "リプレイ";
+    ReplayPlaying => "▶ REPLAY ×{}", "▶ リプレイ ×{}";
+    ReplayPaused => "❚❚ PAUSED ×{}", "❚❚ 一時停止中 ×{}";
+    ReplayEnded => "■ END OF RECORDING", "■ 録画の終わり";
+    ReplayAt => "{} / {} · recorded {} UTC", "{} / {} · 録画 {} UTC";
+    ReplayHintPause => "pause", "一時停止";
+    ReplayHintPlay => "play", "再生";
+    ReplayHintSpeed => "speed", "速度";
+    ReplayHintSeek => "±1 min", "±1 分";
 }
 
 impl Msg {

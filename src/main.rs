@@ -141,22 +141,261 @@ enum Command {
 }
 
 #[derive(Args, Debug)]
-struct CheckArgs {}
+struct CheckArgs {
+    /// Print the check instead of opening the view, and exit 0 / 1 / 2 for OK / WARN / CRIT
+    /// (3: could not check).
+    #[arg(long)]
+    report: bool,
+    /// With --report: Markdown (for people and chat) or JSON (for bots).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Md)]
+    format: CheckFormat,
+    /// With --report: write to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Check the built-in demo instead of AWS. SCENARIO defaults to bad-deploy.
+    #[arg(long, value_name = "SCENARIO", num_args = 0..=1, default_missing_value = demo::DEFAULT_SCENARIO)]
+    demo: Option<String>,
+    /// With --demo: the moment of the scenario the check ends at (the default is after every
+    /// scenario's story).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    at: String,
+    /// Logs Insights queries of opsdeck's running at once (the account has 30 for everyone).
+    #[arg(long, default_value_t = opsdeck::source::aws::insights::DEFAULT_MAX_RUNNING, value_name = "N")]
+    max_queries: usize,
+    /// A Logs Insights query still running after this long is stopped (StopQuery).
+    #[arg(long, default_value = "2m", value_name = "DURATION")]
+    query_timeout: String,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum CheckFormat {
+    Md,
+    Json,
+}
 
 #[derive(Args, Debug)]
 struct ReplayArgs {
     /// The recording (written by --record).
     file: PathBuf,
+    /// Start at this point: a duration into the recording (5m30s) or a time of the
+    /// console's clock (HH:MM:SS UTC).
+    #[arg(long, value_name = "T")]
+    at: Option<String>,
+    /// Start paused.
+    #[arg(long)]
+    paused: bool,
 }
 
-/// `opsdeck check`: the exit code says OK / WARN / CRIT.
-fn check_cmd(_args: CheckArgs, _cli: &Cli) -> Result<ExitCode> {
-    bail!("opsdeck check is not built yet")
+/// `opsdeck check`: the exit code says OK / WARN / CRIT, and 3 when it could not check
+/// (every error is caught here and said on stderr).
+fn check_cmd(args: CheckArgs, cli: &Cli) -> Result<ExitCode> {
+    match check_run(args, cli) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "opsdeck check: could not check: {e:#}");
+            Ok(ExitCode::from(3))
+        }
+    }
 }
 
-/// `opsdeck replay FILE`.
-fn replay_cmd(_args: ReplayArgs, _cli: &Cli) -> Result<()> {
-    bail!("opsdeck replay is not built yet")
+/// The check's report and the state of its view.
+fn check_session(
+    args: &CheckArgs,
+    cli: &Cli,
+    rt: &tokio::runtime::Runtime,
+) -> Result<(app::AppState, opsdeck::keymap::Keymap)> {
+    let common = &cli.common;
+    let (mut state, keymap) = match &args.demo {
+        Some(scenario) => {
+            let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
+            if at < 0 {
+                bail!("--at must not be negative");
+            }
+            opsdeck::check::demo_session(scenario, common.seed, at, &files(common))?
+        }
+        None => {
+            use opsdeck::source::aws::insights::{self, CheckOptions, QueueOptions};
+            let timeout =
+                parse_duration(&args.query_timeout).map_err(|e| eyre!("--query-timeout {e}"))?;
+            if !(1..=30).contains(&args.max_queries) {
+                bail!(
+                    "--max-queries must be 1..=30 (the account's limit), got {}",
+                    args.max_queries
+                );
+            }
+            let files = files(common);
+            let service = session::aws_service(&files)?;
+            let runbooks = session::load_runbooks(&files, &service.runbooks)?;
+            let keymap = session::load_keymap(&files).wrap_err("loading the keymap")?;
+            let opts = CheckOptions {
+                queue: QueueOptions {
+                    max_running: args.max_queries,
+                    timeout: std::time::Duration::from_secs(timeout.max(1) as u64),
+                    ..QueueOptions::default()
+                },
+                limit: None,
+            };
+            let lang = common.ui_lang();
+            let input = rt.block_on(async {
+                let clients = opsdeck::source::aws::source::connect(
+                    common.profile.as_deref(),
+                    common.region.as_deref(),
+                )
+                .await
+                .map_err(|e| eyre!("{e}"))?;
+                let end = opsdeck::source::aws::source::wall_now();
+                // On a terminal, each query's progress when its status changes (or every
+                // tenth poll while it runs); nothing in cron mail.
+                let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+                let last = std::sync::Mutex::new(std::collections::BTreeMap::new());
+                let progress = move |q: &opsdeck::check::QueryInfo| {
+                    let Ok(mut last) = last.lock() else { return };
+                    let (status, polls) = last.entry(q.label.clone()).or_insert((String::new(), 0));
+                    *polls += 1;
+                    if tty && (*status != q.status || *polls % 10 == 0) {
+                        *status = q.status.clone();
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "opsdeck check: {}",
+                            opsdeck::check::query_line(q, lang)
+                        );
+                    }
+                };
+                let run = insights::daily_check(&clients, &service.aws, end, &opts, &progress);
+                tokio::select! {
+                    input = run => Ok::<_, color_eyre::Report>(input),
+                    _ = tokio::signal::ctrl_c() => {
+                        // The dropped queries stop themselves (StopQuery): give them a moment.
+                        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                        bail!("interrupted")
+                    }
+                }
+            })?;
+            let model = opsdeck::model::Model::new(
+                service.profile.clone(),
+                input.end,
+                opsdeck::model::log::DEFAULT_LOG_CAPACITY,
+            );
+            let label = input.source.clone();
+            let mut state = app::AppState::new(model, runbooks, keymap.help_lines(), label);
+            let report = opsdeck::check::evaluate(input, &service.profile);
+            opsdeck::check::open(&mut state, report);
+            (state, keymap)
+        }
+    };
+    state.lang = common.ui_lang();
+    Ok((state, keymap))
+}
+
+fn check_run(args: CheckArgs, cli: &Cli) -> Result<ExitCode> {
+    let rt = runtime()?;
+    let (mut state, keymap) = check_session(&args, cli, &rt)?;
+    let Some(check) = state.check.as_ref() else {
+        bail!("no check");
+    };
+    if args.report {
+        let report = &check.report;
+        let text = match args.format {
+            CheckFormat::Md => opsdeck::check::markdown(report, state.lang),
+            CheckFormat::Json => {
+                let mut t = serde_json::to_string_pretty(&opsdeck::check::json(report))?;
+                t.push('\n');
+                t
+            }
+        };
+        match &args.output {
+            Some(path) => std::fs::write(path, text)
+                .wrap_err_with(|| format!("writing {}", path.display()))?,
+            None => std::io::stdout().write_all(text.as_bytes())?,
+        }
+        if report.exit_code() == 3 {
+            let why = report
+                .items
+                .iter()
+                .flat_map(|i| i.notes.first())
+                .map(|n| n.text(opsdeck::check::ValueUnit::Lines, opsdeck::i18n::Lang::En))
+                .next()
+                .unwrap_or_default();
+            let _ = writeln!(
+                std::io::stderr(),
+                "opsdeck check: could not check any item ({why})"
+            );
+        }
+        return Ok(ExitCode::from(report.exit_code()));
+    }
+    cli.common.apply_views(&mut state)?;
+    let end = state.model.now;
+    let source = opsdeck::check::Idle::new(state.source_label.clone());
+    let opts = opsdeck::tui::RunOptions {
+        mouse: !cli.no_mouse,
+        ..Default::default()
+    };
+    // The check is a picture of one moment: the clock stands still at its end.
+    rt.block_on(opsdeck::tui::run(
+        state,
+        Box::new(source),
+        Clock::simulated(end, 0.0),
+        keymap,
+        opts,
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Read a recording and stand a player at its start; warnings (a cut-off end) go to stderr.
+fn open_recording(file: &std::path::Path, common: &Common) -> Result<opsdeck::replay::Player> {
+    let rec = opsdeck::record::read(file).map_err(|e| eyre!("{e}"))?;
+    for w in &rec.warnings {
+        eprintln!("opsdeck: warning: {w}");
+        tracing::warn!("{w}");
+    }
+    let mut player =
+        opsdeck::replay::Player::new(rec).map_err(|e| eyre!("{}: {e}", file.display()))?;
+    if let Some(lang) = common.lang {
+        player.state_mut().lang = lang;
+    }
+    Ok(player)
+}
+
+/// `opsdeck replay FILE`: the recording in the TUI, at its recorded pace.
+fn replay_cmd(args: ReplayArgs, cli: &Cli) -> Result<()> {
+    let mut player = open_recording(&args.file, &cli.common)?;
+    let keymap = session::load_keymap(&files(&cli.common)).wrap_err("loading the keymap")?;
+    if let Some(at) = &args.at {
+        let ms = player.position_of(at).map_err(|e| eyre!("--at {e}"))?;
+        player.jump(0, ms);
+    }
+    if args.paused {
+        player.control(app::Command::ReplayPause, 0);
+    }
+    let rt = runtime()?;
+    rt.block_on(opsdeck::tui::replay(player, keymap, !cli.no_mouse))?;
+    Ok(())
+}
+
+/// `--record FILE`: start recording `state`'s session (`builtin`: the built-in profile in use
+/// when no profile file is, `demo` or `aws`). Refused before the screen is touched.
+fn start_recording(
+    cli: &Cli,
+    builtin: &str,
+    state: &app::AppState,
+) -> Result<Option<opsdeck::record::Recorder>> {
+    let Some(path) = &cli.record else {
+        return Ok(None);
+    };
+    let c = &cli.common;
+    let views = opsdeck::record::Views {
+        deploy: c.deploy,
+        deploy_start: c.deploy_start.clone(),
+        present: c.present,
+        redact: c.redaction(),
+        theme: c.theme.clone(),
+        theme_text: None,
+    };
+    let header = opsdeck::record::Header::capture(&files(c), builtin, views, state)
+        .map_err(|e| eyre!("--record: {e}"))?;
+    let rec =
+        opsdeck::record::Recorder::create(path, &header).map_err(|e| eyre!("--record: {e}"))?;
+    Ok(Some(rec))
 }
 
 #[derive(Subcommand, Debug)]
@@ -186,12 +425,16 @@ struct SnapshotArgs {
     /// once and rendered.
     #[arg(long, value_name = "SCENARIO", num_args = 0..=1, default_missing_value = demo::DEFAULT_SCENARIO)]
     demo: Option<String>,
-    /// With --demo: point of the scenario to render, e.g. 8m, 1h30m.
+    /// Render a frame of a recording made with --record (see --at).
+    #[arg(long, value_name = "FILE", conflicts_with = "demo")]
+    replay: Option<PathBuf>,
+    /// With --demo: point of the scenario to render, e.g. 8m, 1h30m. With --replay: a
+    /// duration into the recording (5m30s) or a time of the console's clock (HH:MM:SS UTC).
     #[arg(long, default_value = "0s", value_name = "DURATION")]
     at: String,
-    /// Terminal size.
-    #[arg(long, default_value = "200x60", value_name = "COLSxROWS")]
-    size: String,
+    /// Terminal size (default 200x60; with --replay, the recorded size at that moment).
+    #[arg(long, value_name = "COLSxROWS")]
+    size: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Txt)]
     format: Format,
     /// Keys to press before rendering, as in the keymap, separated by spaces (e.g. "a enter d").
@@ -255,8 +498,44 @@ fn init_tracing(path: Option<PathBuf>) {
         .try_init();
 }
 
+/// `snapshot --replay FILE --at T`: the recorded frame at T, as the session drew it.
+fn snapshot_replay(args: &SnapshotArgs, file: &std::path::Path, common: &Common) -> Result<()> {
+    let player = open_recording(file, common)?;
+    let mut player = player.follow_size(true);
+    let ms = player
+        .position_of(&args.at)
+        .map_err(|e| eyre!("--at {e}"))?;
+    player.seek_to(ms);
+    let (cols, rows) = match &args.size {
+        Some(size) => snapshot::parse_size(size).map_err(|e| eyre!("--size {e}"))?,
+        None => player.state().ui.size,
+    };
+    let keymap = session::load_keymap(&files(common)).wrap_err("loading the keymap")?;
+    if let Some(keys) = &args.press {
+        for word in keys.split_whitespace() {
+            let command = keymap
+                .command_for_key_name(word)
+                .map_err(|e| eyre!("--press: {e}"))?;
+            player.viewer(Action::Command(command));
+        }
+    }
+    let buf = snapshot::render(player.state_mut(), cols, rows);
+    let text = snapshot::write(&buf, args.format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).wrap_err_with(|| format!("writing {}", path.display()))?
+        }
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(())
+}
+
 fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
-    let (cols, rows) = snapshot::parse_size(&args.size).map_err(|e| eyre!("--size {e}"))?;
+    if let Some(file) = &args.replay {
+        return snapshot_replay(&args, file, common);
+    }
+    let size = args.size.as_deref().unwrap_or("200x60");
+    let (cols, rows) = snapshot::parse_size(size).map_err(|e| eyre!("--size {e}"))?;
     let (mut state, keymap) = match &args.demo {
         Some(scenario) => {
             let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
@@ -441,10 +720,12 @@ fn run_aws(cli: &Cli) -> Result<()> {
         cli.common.apply_views(&mut state)?;
         let progress = restore_progress(&mut state)?;
         let journal = open_journal(&mut state);
+        let record = start_recording(cli, "aws", &state)?;
         let opts = opsdeck::tui::RunOptions {
             mouse: !cli.no_mouse,
             progress,
             journal,
+            record,
             ..Default::default()
         };
         opsdeck::tui::run(state, Box::new(source), Clock::wall(), keymap, opts).await?;
@@ -468,12 +749,14 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
     if cli.speed != 1.0 {
         state.source_label = format!("{} ×{}", source.label(), cli.speed);
     }
+    let record = start_recording(cli, "demo", &state)?;
     let source: Box<dyn Source> = Box::new(source);
     let rt = runtime()?;
     let opts = opsdeck::tui::RunOptions {
         mouse: !cli.no_mouse,
         progress,
         journal,
+        record,
         ..Default::default()
     };
     rt.block_on(opsdeck::tui::run(state, source, clock, keymap, opts))?;

@@ -54,6 +54,16 @@ fn user_profile(files: &Files) -> Option<PathBuf> {
         .flatten()
 }
 
+/// The service profile file a session reads, by the precedence of [`demo`] and
+/// [`aws_service`]: `--config FILE`, else the user's profile file when it exists; `None`: a
+/// built-in profile. (`--record` keeps its text so a replay rebuilds the same profile.)
+pub fn profile_file(files: &Files) -> Option<PathBuf> {
+    files
+        .profile
+        .clone()
+        .or_else(|| user_profile(files).filter(|p| p.exists()))
+}
+
 /// The runbooks: `--runbooks PATH` (a file or a directory of `*.md`), else the ones the
 /// service profile names, else the built-in ones.
 pub fn load_runbooks(files: &Files, from_profile: &[PathBuf]) -> Result<Vec<Runbook>> {
@@ -127,13 +137,17 @@ pub async fn aws(
         .map(|r| r.to_string())
         .unwrap_or_default();
     let label = crate::source::aws::source::label(&region, profile);
+    // The account ID for the war-room banner: read once; a failure only leaves it out.
+    let account_id = clients.account_id().await;
     let source = AwsSource::start(clients, service.aws, label);
     let model = Model::new(
         service.profile,
         crate::source::aws::source::wall_now(),
         files.log_capacity.unwrap_or(DEFAULT_LOG_CAPACITY),
     );
-    let state = AppState::new(model, runbooks, keymap.help_lines(), source.label());
+    let mut state = AppState::new(model, runbooks, keymap.help_lines(), source.label());
+    state.war.account_id = account_id;
+    state.war.region = Some(region).filter(|r| !r.is_empty());
     Ok((state, source, keymap))
 }
 

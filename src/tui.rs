@@ -18,8 +18,10 @@ use futures_util::StreamExt;
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
-use crate::app::{self, Action, AppState, InputKey};
+use crate::app::{Action, AppState, InputKey};
 use crate::keymap::Keymap;
+use crate::record::Recorder;
+use crate::replay::Player;
 use crate::source::{Clock, Source};
 
 type Term = Terminal<CrosstermBackend<Stdout>>;
@@ -78,6 +80,8 @@ pub struct RunOptions {
     /// The incident journal, brought up to date after every batch of updates (`None`: no
     /// journal).
     pub journal: Option<crate::journal::Journal>,
+    /// `--record FILE`: every action applied to the state is recorded (`None`: not recorded).
+    pub record: Option<Recorder>,
 }
 
 impl Default for RunOptions {
@@ -87,6 +91,7 @@ impl Default for RunOptions {
             progress: None,
             poll_every: Duration::from_millis(250),
             journal: None,
+            record: None,
         }
     }
 }
@@ -144,6 +149,7 @@ fn log_interest(state: &AppState) -> (bool, crate::model::log::LogFilter) {
 /// entries are kept to retry). Returns whether the screen changed.
 fn sync_journal(
     journal: &mut Option<crate::journal::Journal>,
+    rec: &mut Recorder,
     state: &mut AppState,
     clock: &Clock,
 ) -> bool {
@@ -155,7 +161,7 @@ fn sync_journal(
         Ok(()) => {
             let failed = state.model.faults.iter().any(|f| f.scope == "journal");
             failed
-                && app::update(
+                && rec.apply(
                     state,
                     Action::Updates(vec![crate::model::Update::SourceOk {
                         scope: "journal".into(),
@@ -164,7 +170,7 @@ fn sync_journal(
         }
         Err(e) => {
             tracing::error!("incident journal: {e}");
-            app::update(
+            rec.apply(
                 state,
                 Action::Updates(vec![crate::model::Update::SourceError {
                     scope: "journal".into(),
@@ -213,7 +219,8 @@ fn write_clipboard(state: &mut AppState) {
     }
 }
 
-/// Run the console until the operator quits.
+/// Run the console until the operator quits. Every action reaches the state through one
+/// [`Recorder::apply`] (recording it when `opts.record` is set).
 pub async fn run(
     mut state: AppState,
     mut source: Box<dyn Source>,
@@ -221,14 +228,15 @@ pub async fn run(
     keymap: Keymap,
     mut opts: RunOptions,
 ) -> color_eyre::Result<AppState> {
+    let mut rec = opts.record.take().unwrap_or_else(Recorder::off);
     let (mut term, _guard) = enter(opts.mouse)?;
     let size = term.size()?;
-    app::update(&mut state, Action::Resize(size.width, size.height));
+    rec.apply(&mut state, Action::Resize(size.width, size.height));
 
     // First data before the first frame, so the screen never starts empty.
     let now = clock.now();
-    app::update(&mut state, Action::Updates(source.poll(now)));
-    app::update(&mut state, Action::Tick(now));
+    rec.apply(&mut state, Action::Updates(source.poll(now)));
+    rec.apply(&mut state, Action::Tick(now));
     term.draw(|f| crate::ui::draw(f, &state))?;
     let mut frames: u64 = 1;
     let mut interest = log_interest(&state);
@@ -249,13 +257,13 @@ pub async fn run(
                 match ev {
                     Some(Ok(ev)) => {
                         if let Some(a) = event_action(&state, &keymap, ev) {
-                            dirty |= app::update(&mut state, a);
+                            dirty |= rec.apply(&mut state, a);
                         }
                         // Coalesce a burst (pasted text, key repeat, wheel): apply everything
                         // already waiting before drawing once.
                         while let Some(Some(Ok(ev))) = futures_util::FutureExt::now_or_never(events.next()) {
                             if let Some(a) = event_action(&state, &keymap, ev) {
-                                dirty |= app::update(&mut state, a);
+                                dirty |= rec.apply(&mut state, a);
                             }
                         }
                     }
@@ -269,18 +277,18 @@ pub async fn run(
                 let now = clock.now();
                 let updates = source.poll(now);
                 if !updates.is_empty() {
-                    dirty |= app::update(&mut state, Action::Updates(updates));
+                    dirty |= rec.apply(&mut state, Action::Updates(updates));
                 }
-                dirty |= app::update(&mut state, Action::Tick(now));
+                dirty |= rec.apply(&mut state, Action::Tick(now));
             }
         }
-        dirty |= sync_journal(&mut opts.journal, &mut state, &clock);
+        dirty |= sync_journal(&mut opts.journal, &mut rec, &mut state, &clock);
         if state.progress_rev != saved_rev {
             saved_rev = state.progress_rev;
             if let Some(path) = &opts.progress {
                 if let Err(e) = crate::progress::save(path, &crate::progress::Saved::of(&state)) {
                     tracing::error!("saving runbook progress to {}: {e}", path.display());
-                    crate::app::update(
+                    rec.apply(
                         &mut state,
                         Action::Updates(vec![crate::model::Update::SourceError {
                             scope: "progress".into(),
@@ -308,9 +316,87 @@ pub async fn run(
             tracing::error!("incident journal: {e}");
         }
     }
+    if let Err(e) = rec.finish() {
+        tracing::error!("--record: {e}");
+    }
     tracing::info!(frames, "session ended");
     drop(term);
     Ok(state)
+}
+
+/// How often a replay looks at its clock (real time).
+const REPLAY_FRAME: Duration = Duration::from_millis(50);
+
+/// Play a recording in the terminal until the viewer quits: the replay keys drive the
+/// player, every other key acts on the replayed view. Nothing is written anywhere.
+pub async fn replay(mut player: Player, keymap: Keymap, mouse: bool) -> color_eyre::Result<()> {
+    player.set_keys(&keymap);
+    let (mut term, _guard) = enter(mouse)?;
+    let started = std::time::Instant::now();
+    let real = || started.elapsed().as_millis() as u64;
+    let size = term.size()?;
+    player.viewer(Action::Resize(size.width, size.height));
+    player.advance(real());
+    let mut status = player.status(real());
+    player.state_mut().replay = Some(status.clone());
+    term.draw(|f| crate::ui::draw(f, player.state()))?;
+
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut events = EventStream::new();
+    let mut timer = tokio::time::interval(REPLAY_FRAME);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut quit = false;
+    while !quit {
+        let mut dirty = false;
+        let handle = |player: &mut Player, ev: Event| -> bool {
+            // The replay keys work even while the replayed operator was typing.
+            if let Event::Key(k) = &ev {
+                let c = (k.kind != KeyEventKind::Release)
+                    .then(|| keymap.lookup(k))
+                    .flatten();
+                if let Some(c) = c.filter(|c| crate::replay::is_replay_command(*c)) {
+                    return player.control(c, real());
+                }
+            }
+            match event_action(player.state(), &keymap, ev) {
+                Some(Action::Command(c)) if crate::replay::is_replay_command(c) => {
+                    player.control(c, real())
+                }
+                Some(a) => player.viewer(a),
+                None => false,
+            }
+        };
+        tokio::select! {
+            ev = events.next() => {
+                match ev {
+                    Some(Ok(ev)) => {
+                        dirty |= handle(&mut player, ev);
+                        while let Some(Some(Ok(ev))) = futures_util::FutureExt::now_or_never(events.next()) {
+                            dirty |= handle(&mut player, ev);
+                        }
+                    }
+                    Some(Err(e)) => return Err(e.into()),
+                    None => break,
+                }
+            }
+            _ = hangup.recv() => quit = true,
+            _ = terminate.recv() => quit = true,
+            _ = timer.tick() => dirty |= player.advance(real()),
+        }
+        quit |= player.state().quit;
+        let now = player.status(real());
+        if now != status {
+            status = now;
+            dirty = true;
+        }
+        if dirty && !quit {
+            player.state_mut().replay = Some(status.clone());
+            term.draw(|f| crate::ui::draw(f, player.state()))?;
+        }
+    }
+    drop(term);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod escalation;
 pub mod gates;
 pub mod log;
 pub mod metrics;
+pub mod patterns;
 pub mod redact;
 pub mod runbook;
 pub mod series;

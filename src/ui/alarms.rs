@@ -3,7 +3,8 @@
 //! state and, while firing, the countdown to the response deadline. CloudWatch alarms carry a
 //! `CW` tag before their name (`CW∑` for composite alarms). The highlighted alarm's reason is
 //! shown under it or in a detail line when there is room; for a CloudWatch alarm the detail
-//! also gives when its state began (`since HH:MM:SS`, UTC) and its condition.
+//! also gives when its state began (`since HH:MM:SS`, UTC) and its condition. Names, reasons
+//! and conditions are masked while redaction is on (before they are cut or wrapped).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -11,7 +12,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use super::{clip_spans, fit, pad, pane_block, put_line, width, wrap, PaneCtx};
+use super::{clip_spans, fit, pad, pane_block, put_line, shown, width, wrap, PaneCtx};
 use crate::app::{AppState, PaneId};
 use crate::i18n::{self, Lang, Msg};
 use crate::model::alarm::{Alarm, AlarmOrigin, AlarmState};
@@ -81,7 +82,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             break;
         }
         let selected = i == cursor;
-        let mut spans = row(alarm, now, &cols, selected, theme, lang);
+        let mut spans = row(alarm, now, &cols, selected, theme, lang, state.ui.redact);
         let used: usize = spans.iter().map(|s| width(&s.content)).sum();
         if selected && ctx.focused {
             // Reverse the whole row, to the edge.
@@ -103,7 +104,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             let text = format!(
                 "{}  {}",
                 " ".repeat(cols.marker),
-                inline_reason(alarm, lang)
+                shown(state, &inline_reason(alarm, lang))
             );
             put_line(
                 buf,
@@ -119,9 +120,10 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     if detail_h > 0 {
         let a = &alarms[cursor];
         let top = inner.y + rows_h as u16;
+        let name = shown(state, &a.def.name);
         let rule = match origin_tag(a.origin) {
-            Some(tag) => format!("{} {tag} {}", "─".repeat(2), a.def.name),
-            None => format!("{} {}", "─".repeat(2), a.def.name),
+            Some(tag) => format!("{} {tag} {name}", "─".repeat(2)),
+            None => format!("{} {name}", "─".repeat(2)),
         };
         put_line(
             buf,
@@ -131,7 +133,11 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             inner.width,
         );
         let text = detail_text_in(a, lang);
-        for (i, l) in wrap(&text, w).into_iter().take(detail_h - 1).enumerate() {
+        for (i, l) in wrap(&shown(state, &text), w)
+            .into_iter()
+            .take(detail_h - 1)
+            .enumerate()
+        {
             put_line(
                 buf,
                 inner.x,
@@ -322,7 +328,9 @@ fn row<'a>(
     selected: bool,
     theme: &Theme,
     lang: Lang,
+    redact: bool,
 ) -> Vec<Span<'a>> {
+    let name = crate::model::redact::redact_if(redact, &a.def.name);
     let sev = a.def.severity;
     let mut spans = Vec::with_capacity(12);
     spans.push(Span::styled(
@@ -359,9 +367,9 @@ fn row<'a>(
             let tag = format!("{tag} ");
             let rest = c.name.saturating_sub(width(&tag));
             spans.push(Span::styled(tag, Style::default().fg(theme.accent)));
-            spans.push(Span::styled(pad(&a.def.name, rest), name_style));
+            spans.push(Span::styled(pad(&name, rest), name_style));
         }
-        None => spans.push(Span::styled(pad(&a.def.name, c.name), name_style)),
+        None => spans.push(Span::styled(pad(&name, c.name), name_style)),
     }
     let age = short_duration(now - a.since);
     if c.age > 0 {

@@ -183,16 +183,31 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         .iter()
         .find_map(|i| m.threshold_for(&keys::aurora_connections(&i.id)));
 
+    // Deploy watch: since the deploy against the same span before it (when comparing).
+    let cmp = chart::compare_line(
+        state,
+        &[("", "aurora/connections/*", Unit::Count)],
+        theme,
+        inner.width,
+    );
+
     if ctx.compact || inner.height < 4 {
         let key = top.map(|i| keys::aurora_connections(&i.id));
         let series = key.as_deref().and_then(|k| m.series(k));
         let spark = chart::spark_buckets(state, series, inner.width, Stat::Maximum);
         let max = top.and_then(|i| i.max);
-        chart::compact(inner, buf, &line, &spark, &|v| match (th, max) {
-            (Some(th), _) => theme.level(th.level_of(v)),
-            (None, Some(max)) => theme.level(chart::ratio_level(Some(v), max as f64)),
-            (None, None) => theme.level(Level::Ok),
-        });
+        chart::compact_cmp(
+            inner,
+            buf,
+            &line,
+            cmp.as_ref(),
+            &spark,
+            &|v| match (th, max) {
+                (Some(th), _) => theme.level(th.level_of(v)),
+                (None, Some(max)) => theme.level(chart::ratio_level(Some(v), max as f64)),
+                (None, None) => theme.level(Level::Ok),
+            },
+        );
         return;
     }
 
@@ -202,6 +217,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         big.as_ref().map(|(t, s)| (t.as_str(), *s)),
         &line,
     );
+    let used = used + chart::compare_row(inner, buf, used, cmp.as_ref());
     // One chart line per instance for the first few rows; their names are the legend.
     let lines = list.len().min(theme.series.len());
     let rows = row_lines(&list, inner.width, lines, theme);

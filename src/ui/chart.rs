@@ -739,9 +739,116 @@ pub fn compact(
     spark: &[Option<f64>],
     style_of: &dyn Fn(f64) -> Style,
 ) {
+    compact_cmp(inner, buf, line, None, spark, style_of);
+}
+
+/// [`compact`] with the deploy comparison (see [`compare_line`]) on the second row when there
+/// is one: asked for, it takes the sparkline's place when the pane has no row to spare.
+pub fn compact_cmp(
+    inner: Rect,
+    buf: &mut Buffer,
+    line: &Line,
+    cmp: Option<&Line>,
+    spark: &[Option<f64>],
+    style_of: &dyn Fn(f64) -> Style,
+) {
     text_row(inner, buf, 0, line);
-    if inner.height > 1 {
-        sparkline(rows_from(inner, 1), buf, spark, style_of);
+    let mut top = 1;
+    if let (Some(c), true) = (cmp, inner.height >= 2) {
+        text_row(inner, buf, 1, c);
+        top = 2;
+    }
+    if inner.height > top {
+        sparkline(rows_from(inner, top), buf, spark, style_of);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deploy comparison
+
+/// Deploy watch, when comparison is on and a deploy is known: the mean since the deploy
+/// against the same span before it, for each `(label, series or prefix*, unit)`:
+/// `since deploy 15% · before 0.3% ×50`, or with labels `since deploy R 41/s W 12/s · before
+/// R 29/s W 12/s`. The ratio is shown for one series, in the warning colour from 2x either
+/// way. Wider than `width`, it is written short: `after 4.3% · before 0.35% ×12`.
+pub fn compare_line(
+    state: &AppState,
+    items: &[(&str, &str, Unit)],
+    theme: &Theme,
+    width: u16,
+) -> Option<Line<'static>> {
+    let lang = state.lang;
+    let found: Vec<_> = items
+        .iter()
+        .map(|(label, pattern, unit)| {
+            crate::deploy::comparison(state, pattern).map(|c| (*label, *unit, c))
+        })
+        .collect::<Option<_>>()?;
+    // One labelled series is labelled once (`since deploy p95 931ms · before 714ms`).
+    let part = |pick: &dyn Fn(&crate::model::gates::SpanComparison) -> Option<f64>,
+                short: bool,
+                labels: bool| {
+        found
+            .iter()
+            .map(|(label, unit, c)| {
+                let v = pick(c)
+                    .map(|v| if short { unit.axis(v) } else { unit.fmt(v) })
+                    .unwrap_or_else(|| "-".into());
+                if label.is_empty() || !labels {
+                    v
+                } else {
+                    format!("{label} {v}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let build = |short: bool| {
+        let since = part(&|c| c.since, short, true);
+        let before = part(&|c| c.before, short, found.len() > 1);
+        vec![
+            Span::styled(
+                if short {
+                    Msg::CompareAfterShort.fill(lang, &[&since])
+                } else {
+                    Msg::CompareSince.fill(lang, &[&since])
+                },
+                Style::default()
+                    .fg(theme.marker)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            sep(theme),
+            Span::styled(Msg::CompareBefore.fill(lang, &[&before]), theme.dim()),
+        ]
+    };
+    let mut spans = build(false);
+    if spans.iter().map(|s| s.content.width()).sum::<usize>() > width as usize {
+        spans = build(true);
+    }
+    if let [(_, _, c)] = found.as_slice() {
+        if let Some(r) = c.ratio().filter(|r| r.is_finite()) {
+            let notable = !(0.5..2.0).contains(&r);
+            spans.push(Span::styled(
+                format!(" ×{}", fmt_si(r)),
+                if notable {
+                    theme.level(Level::Warn)
+                } else {
+                    theme.dim()
+                },
+            ));
+        }
+    }
+    Some(Line::from(spans))
+}
+
+/// Draw the comparison line (if any) at row `row` of `area`; the rows it took (0 or 1).
+pub fn compare_row(area: Rect, buf: &mut Buffer, row: u16, cmp: Option<&Line>) -> u16 {
+    match cmp {
+        Some(c) if area.height > row + 2 => {
+            text_row(area, buf, row, c);
+            1
+        }
+        _ => 0,
     }
 }
 

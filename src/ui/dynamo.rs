@@ -234,6 +234,17 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let read_series = worst.and_then(|t| m.series(&keys::dynamo_read(&t.name)));
     let write_series = worst.and_then(|t| m.series(&keys::dynamo_write(&t.name)));
 
+    // Deploy watch: since the deploy against the same span before it (when comparing).
+    let cmp = chart::compare_line(
+        state,
+        &[
+            ("R", "dynamo/read/*", Unit::PerSec),
+            ("W", "dynamo/write/*", Unit::PerSec),
+        ],
+        theme,
+        inner.width,
+    );
+
     if ctx.compact || inner.height < 4 {
         let (from, to) = chart::window(state);
         let n = chart::bucket_count(from, to, inner.width as usize);
@@ -245,7 +256,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             Stat::Maximum,
         );
         let style = theme.level(worst.map_or(Level::NoData, |t| t.level.max(Level::Ok)));
-        chart::compact(inner, buf, &line, &spark, &|_| style);
+        chart::compact_cmp(inner, buf, &line, cmp.as_ref(), &spark, &|_| style);
         return;
     }
 
@@ -255,6 +266,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         big.as_ref().map(|(t, s)| (t.as_str(), *s)),
         &line,
     );
+    let used = used + chart::compare_row(inner, buf, used, cmp.as_ref());
     let rows = row_lines(&list, inner.width, theme, state.lang);
     let used = chart::rows_below(inner, used, buf, &rows, theme, state.lang);
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::PerSec, theme);

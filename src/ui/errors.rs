@@ -56,9 +56,17 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let line = Line::from(spans);
     let series = m.series(keys::ERROR_RATE);
 
+    // Deploy watch: since the deploy against the same span before it (when comparing).
+    let cmp = chart::compare_line(
+        state,
+        &[("", keys::ERROR_RATE, Unit::Percent)],
+        theme,
+        inner.width,
+    );
+
     if ctx.compact || inner.height < 4 {
         let spark = chart::spark_buckets(state, series, inner.width, Stat::Maximum);
-        chart::compact(inner, buf, &line, &spark, &|v| match th {
+        chart::compact_cmp(inner, buf, &line, cmp.as_ref(), &spark, &|v| match th {
             Some(th) => theme.level(th.level_of(v)),
             None => theme.level(Level::Ok),
         });
@@ -71,6 +79,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         rate.map(|_| (value.as_str(), rate_style)),
         &line,
     );
+    let used = used + chart::compare_row(inner, buf, used, cmp.as_ref());
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::Percent, theme);
     c.threshold(th, theme)
         .series(m.series(keys::ERROR_4XX), Stat::Maximum, theme.series[1])

@@ -51,9 +51,17 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let p95_th = m.threshold_for(keys::P95);
     let p95 = m.latest(keys::P95);
 
+    // Deploy watch: since the deploy against the same span before it (when comparing).
+    let cmp = chart::compare_line(
+        state,
+        &[("p95", keys::P95, Unit::Millis)],
+        theme,
+        inner.width,
+    );
+
     if ctx.compact || inner.height < 4 {
         let spark = chart::spark_buckets(state, m.series(keys::P95), inner.width, Stat::Maximum);
-        chart::compact(inner, buf, &line, &spark, &|v| match p95_th {
+        chart::compact_cmp(inner, buf, &line, cmp.as_ref(), &spark, &|v| match p95_th {
             Some(th) => theme.level(th.level_of(v)),
             None => theme.level(Level::Ok),
         });
@@ -63,6 +71,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let big = p95.map(|v| format!("{} p95", chart::fmt_ms(v)));
     let big_style = chart::value_style(theme, p95_th, p95);
     let used = chart::headline(inner, buf, big.as_deref().map(|b| (b, big_style)), &line);
+    let used = used + chart::compare_row(inner, buf, used, cmp.as_ref());
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::Millis, theme);
     c.threshold(p95_th, theme);
     if let Some(crit) = m.threshold_for(keys::P99).and_then(|t| t.crit) {

@@ -9,6 +9,10 @@ use crate::app::{PaneId, UiState};
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
+/// Rows of the deploy-watch gates row: a title rule (deploy time), the gates, the soft
+/// criteria. The same at every size: at 80x24 the panes below keep their minimum heights.
+pub const GATES_HEIGHT: u16 = 3;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screen {
     pub header: Rect,
@@ -38,12 +42,24 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
         height: 1,
         ..area
     };
-    let body = Rect {
+    let mut body = Rect {
         y: area.y + 1,
         height: area.height - 2,
         ..area
     };
+    // Decided before the gates row is carved: showing it never switches layouts.
     let compact = body.width < 120 || body.height < 34;
+    // Deploy watch: the gates row under the header, also over a zoomed pane (the gates are
+    // what a deploy is watched by).
+    let gates = ui.deploy_view.then(|| {
+        let row = Rect {
+            height: GATES_HEIGHT,
+            ..body
+        };
+        body.y += GATES_HEIGHT;
+        body.height -= GATES_HEIGHT;
+        row
+    });
     if ui.zoomed {
         return Screen {
             header,
@@ -51,7 +67,7 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
             panes: vec![(ui.focus, body)],
             compact: false,
             too_small: false,
-            gates: None,
+            gates,
         };
     }
     let metric_h = if compact {
@@ -99,7 +115,7 @@ pub fn compute(area: Rect, ui: &UiState) -> Screen {
         panes,
         compact,
         too_small: false,
-        gates: None,
+        gates,
     }
 }
 
@@ -152,6 +168,47 @@ mod tests {
         u.focus = PaneId::Logs;
         let s = compute(Rect::new(0, 0, 100, 30), &u);
         assert_eq!(s.panes, vec![(PaneId::Logs, Rect::new(0, 1, 100, 28))]);
+    }
+
+    #[test]
+    fn the_gates_row_sits_under_the_header_at_every_size_and_over_zoom() {
+        let mut u = ui();
+        u.deploy_view = true;
+        for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 60), (250, 70)] {
+            let s = compute(Rect::new(0, 0, w, h), &u);
+            let g = s.gates.expect("the gates row");
+            assert_eq!(g, Rect::new(0, 1, w, GATES_HEIGHT), "{w}x{h}");
+            assert_eq!(s.panes.len(), 9);
+            for (p, a) in &s.panes {
+                assert!(!a.intersects(g), "{w}x{h}: {p:?} under the gates row");
+                assert!(a.width >= 10 && a.height >= 3, "{w}x{h}: {p:?} {a:?}");
+            }
+            let bottom = s.panes.iter().map(|(_, a)| a.bottom()).max().unwrap();
+            assert_eq!(bottom, s.status.y, "{w}x{h}: the panes fill the rest");
+            // Showing the row never switches between the compact and the large layout.
+            assert_eq!(s.compact, compute(Rect::new(0, 0, w, h), &ui()).compact);
+        }
+        assert_eq!(compute(Rect::new(0, 0, 200, 60), &ui()).gates, None);
+        u.zoomed = true;
+        u.focus = PaneId::Errors;
+        let s = compute(Rect::new(0, 0, 100, 30), &u);
+        assert_eq!(s.gates, Some(Rect::new(0, 1, 100, 3)));
+        assert_eq!(s.panes, vec![(PaneId::Errors, Rect::new(0, 4, 100, 25))]);
+        // Clicks below the row still find their pane.
+        assert_eq!(
+            pane_at(Rect::new(0, 0, 200, 60), &ui(), 1, 2),
+            Some(PaneId::Requests)
+        );
+        u.zoomed = false;
+        assert_eq!(
+            pane_at(Rect::new(0, 0, 200, 60), &u, 1, 2),
+            None,
+            "the gates row is no pane"
+        );
+        assert_eq!(
+            pane_at(Rect::new(0, 0, 200, 60), &u, 1, 5),
+            Some(PaneId::Requests)
+        );
     }
 
     #[test]

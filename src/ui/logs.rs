@@ -1,14 +1,15 @@
 //! The log tail: newest at the bottom, following the tail unless scrolled back or paused.
 //! While paused the window is anchored to the newest line seen at the moment of pausing, so
 //! lines that arrive afterwards do not move it. Only [`LogEntry`] fields (sanitised by the
-//! model on entry) are drawn, cut to the pane by display width.
+//! model on entry) are drawn, masked when redaction is on and then cut to the pane by display
+//! width.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::{clip_spans, fit, pane_block, put_line, short_source, width, PaneCtx};
+use super::{clip_spans, fit, pane_block, put_line, short_source, shown, width, PaneCtx};
 use crate::app::{AppState, PaneId};
 use crate::i18n::{self, Msg};
 use crate::model::log::{LogEntry, LogFilter, LogLevel};
@@ -154,7 +155,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let top = inner.y + rows.saturating_sub(win.lines.len()) as u16;
     let show_source = w >= 70;
     for (i, e) in win.lines.iter().enumerate() {
-        let spans = line_spans(e, show_source, ctx);
+        let spans = line_spans(e, show_source, state, ctx);
         put_line(
             buf,
             inner.x,
@@ -201,7 +202,14 @@ fn tail_fit(s: &str, max: usize) -> String {
     text
 }
 
-fn line_spans<'a>(e: &'a LogEntry, show_source: bool, ctx: &PaneCtx) -> Vec<Span<'a>> {
+/// A log line's spans: time, level, source, message and `key=value` fields, each masked when
+/// redaction is on (a field as `key=value`, so that the key says what its value is).
+fn line_spans<'a>(
+    e: &'a LogEntry,
+    show_source: bool,
+    state: &AppState,
+    ctx: &PaneCtx,
+) -> Vec<Span<'a>> {
     let theme = ctx.theme;
     let mut spans = Vec::with_capacity(6 + e.field_count() * 2);
     spans.push(Span::styled(time::hms(e.ts), theme.dim()));
@@ -210,15 +218,16 @@ fn line_spans<'a>(e: &'a LogEntry, show_source: bool, ctx: &PaneCtx) -> Vec<Span
     spans.push(Span::raw(" "));
     if show_source && !e.source().is_empty() {
         spans.push(Span::styled(
-            fit(short_source(e.source()), 24).into_owned(),
+            fit(&shown(state, short_source(e.source())), 24).into_owned(),
             Style::default().fg(theme.accent),
         ));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::raw(e.message()));
+    spans.push(Span::raw(shown(state, e.message())));
     for (i, (k, v)) in e.fields().enumerate() {
         spans.push(Span::styled(if i == 0 { "  " } else { " " }, theme.dim()));
-        spans.push(Span::styled(format!("{k}={v}"), theme.dim()));
+        let field = format!("{k}={v}");
+        spans.push(Span::styled(shown(state, &field).into_owned(), theme.dim()));
     }
     spans
 }

@@ -52,10 +52,18 @@ pub struct PaneCtx<'a> {
     pub theme: &'a Theme,
 }
 
-/// The theme in use (the default one until themes become configurable). Built once.
+/// The default theme (dark), built once. The theme a screen is drawn with is the state's,
+/// `state.war.theme` (see `crate::warroom`).
 pub fn theme() -> &'static Theme {
     static THEME: OnceLock<Theme> = OnceLock::new();
     THEME.get_or_init(Theme::default)
+}
+
+/// Text as the screen may show it: with identifiers masked while redaction is on (see
+/// [`crate::model::redact`]). Panes apply it before they wrap or cut text, so that nothing is
+/// split where the mask cannot see it; [`render`] masks what still matches afterwards.
+pub fn shown<'a>(state: &AppState, text: &'a str) -> Cow<'a, str> {
+    crate::model::redact::redact_if(state.ui.redact, text)
 }
 
 /// Draw the whole screen.
@@ -72,7 +80,71 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState) {
     if area.is_empty() {
         return;
     }
-    let theme = theme();
+    let theme = &state.war.theme;
+    screen(area, buf, state, theme);
+    // Safety nets over the finished frame: whatever a pane left unmasked, whatever colour a
+    // style hard-codes.
+    if state.ui.redact {
+        redact_buffer(area, buf);
+    }
+    if !theme.color {
+        strip_colour(area, buf);
+    }
+}
+
+/// Mask, row by row, whatever in the buffer still looks like an identifier (see
+/// [`crate::model::redact`]). A cell whose character is masked shows `•` in its own style.
+pub fn redact_buffer(area: Rect, buf: &mut Buffer) {
+    let area = area.intersection(*buf.area());
+    let mut chars: Vec<char> = Vec::with_capacity(area.width as usize);
+    let mut cells: Vec<u16> = Vec::with_capacity(area.width as usize);
+    for y in area.top()..area.bottom() {
+        chars.clear();
+        cells.clear();
+        let mut skip = 0;
+        for x in area.left()..area.right() {
+            if skip > 0 {
+                // The cell behind a wide character.
+                skip -= 1;
+                continue;
+            }
+            let sym = buf[(x, y)].symbol();
+            skip = width(sym).saturating_sub(1);
+            for c in sym.chars() {
+                chars.push(c);
+                cells.push(x);
+            }
+        }
+        let mask = crate::model::redact::mask_chars(&chars);
+        let mut last = None;
+        for (i, m) in mask.iter().enumerate() {
+            if !*m || last == Some(cells[i]) {
+                continue;
+            }
+            let x = cells[i];
+            last = Some(x);
+            let cell = &mut buf[(x, y)];
+            let w = width(cell.symbol()).max(1);
+            let masked = crate::model::redact::MASK.to_string().repeat(w);
+            cell.set_symbol(&masked);
+        }
+    }
+}
+
+/// Take every colour out of the buffer (`NO_COLOR`): bold, reverse, underline and dim stay.
+pub fn strip_colour(area: Rect, buf: &mut Buffer) {
+    let area = area.intersection(*buf.area());
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            let cell = &mut buf[(x, y)];
+            let m = cell.modifier;
+            cell.set_style(Style::reset().add_modifier(m));
+        }
+    }
+}
+
+/// The screen of the mode the session is in: presentation, the daily check, or the console.
+fn screen(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     if state.ui.present {
         present::render(area, buf, state, theme);
         return;

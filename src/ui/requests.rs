@@ -92,10 +92,18 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     let line = Line::from(spans);
     let series = m.series(keys::REQUESTS);
 
+    // Deploy watch: since the deploy against the same span before it (when comparing).
+    let cmp = chart::compare_line(
+        state,
+        &[("", keys::REQUESTS, Unit::ReqPerMin)],
+        theme,
+        inner.width,
+    );
+
     if ctx.compact || inner.height < 4 {
         let spark = chart::spark_buckets(state, series, inner.width, Stat::Average);
         let style = theme.level(level.max(Level::Ok));
-        chart::compact(inner, buf, &line, &spark, &|_| style);
+        chart::compact_cmp(inner, buf, &line, cmp.as_ref(), &spark, &|_| style);
         return;
     }
 
@@ -108,6 +116,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         }
     });
     let used = chart::headline(inner, buf, big.as_deref().map(|b| (b, value_style)), &line);
+    let used = used + chart::compare_row(inner, buf, used, cmp.as_ref());
     let mut c = Chart::new(chart::rows_from(inner, used), state, Unit::ReqPerMin, theme);
     c.series(m.series(keys::REQUESTS_YESTERDAY), Stat::Average, theme.dim)
         .series(series, Stat::Average, theme.series[0]);

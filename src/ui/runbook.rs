@@ -1,6 +1,8 @@
 //! The runbook panel: the response procedure of the opened alarm as a checklist (done,
 //! skipped, to do), with the deadline countdown, the commands to run (shown, never run), when
-//! to escalate, and the progress. With nothing opened it says how to open one.
+//! to escalate, and the progress. With nothing opened it says how to open one. While
+//! redaction is on, every text from the runbook and the alarms (step text, commands, notes,
+//! names) is masked before it is wrapped; `copy` still copies the command as written.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -9,7 +11,7 @@ use ratatui::text::{Line, Span};
 
 use super::alarms::{deadline_style, deadline_text_in, state_style};
 use super::theme::Theme;
-use super::{clip_spans, help, pane_block, put_line, width, wrap, PaneCtx};
+use super::{clip_spans, help, pane_block, put_line, shown, width, wrap, PaneCtx};
 use crate::app::{choices, step_act, AppState, Command, Opened, PaneId};
 use crate::i18n::{self, Lang, Msg};
 use crate::model::alarm::AlarmState;
@@ -79,7 +81,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
             None => Msg::RbNoSection.text(lang).to_string(),
         };
         lines.push(Line::styled(msg, Style::default().fg(theme.warn)));
-        for l in wrap(&opened.why, w) {
+        for l in wrap(&shown(state, &opened.why), w) {
             lines.push(Line::styled(l, theme.dim()));
         }
         if let Some(k) = help::first_key(state, Command::PickSection) {
@@ -93,8 +95,8 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
     };
     lines.extend(section_lines(
         lang,
-        &section.title,
-        &opened.why,
+        &shown(state, &section.title),
+        &shown(state, &opened.why),
         w,
         why_lines + 1,
         theme,
@@ -166,7 +168,7 @@ fn closed(state: &AppState, w: usize, theme: &Theme, lines: &mut Vec<Line<'stati
         lines.push(Line::from(vec![
             Span::styled(Msg::RbTopFiring.text(lang), theme.dim()),
             Span::styled(
-                a.def.name.clone(),
+                shown(state, &a.def.name).into_owned(),
                 Style::default().add_modifier(Modifier::BOLD),
             ),
         ]));
@@ -197,7 +199,7 @@ fn alarm_line(
         .iter()
         .find(|a| a.def.name == opened.alarm);
     let mut spans = vec![Span::styled(
-        opened.alarm.clone(),
+        shown(state, &opened.alarm).into_owned(),
         Style::default().add_modifier(Modifier::BOLD),
     )];
     let sev = alarm
@@ -380,7 +382,7 @@ fn escalation_lines(
                 String::new(),
             ),
         };
-        for (j, l) in wrap(&text, text_w).into_iter().enumerate() {
+        for (j, l) in wrap(&shown(state, &text), text_w).into_iter().enumerate() {
             let lead = if j == 0 { lead } else { "  " };
             out.push(Line::from(vec![
                 Span::raw("  "),
@@ -388,7 +390,7 @@ fn escalation_lines(
             ]));
         }
         if !detail.is_empty() {
-            for l in wrap(&detail, text_w) {
+            for l in wrap(&shown(state, &detail), text_w) {
                 out.push(Line::styled(format!("    {l}"), theme.dim()));
             }
         }
@@ -439,7 +441,10 @@ fn steps(
         let prefix = format!("{box_text} {:>num_w$}. ", i + 1);
         let indent = 2 + width(&prefix);
         let text_w = w.saturating_sub(indent).max(8);
-        for (j, l) in wrap(&step.text, text_w).into_iter().enumerate() {
+        for (j, l) in wrap(&shown(state, &step.text), text_w)
+            .into_iter()
+            .enumerate()
+        {
             let mut spans = Vec::with_capacity(4);
             if j == 0 {
                 spans.push(Span::styled(
@@ -456,7 +461,7 @@ fn steps(
         }
         let sub_w = w.saturating_sub(indent + 2).max(8);
         for sub in &step.substeps {
-            for (j, l) in wrap(sub, sub_w).into_iter().enumerate() {
+            for (j, l) in wrap(&shown(state, sub), sub_w).into_iter().enumerate() {
                 let lead = if j == 0 { "- " } else { "  " };
                 out.push(Line::from(vec![
                     Span::raw(" ".repeat(indent)),
@@ -469,6 +474,9 @@ fn steps(
             if cmd.trim().is_empty() {
                 continue;
             }
+            // What the screen shows is masked; `copy` copies the command as written.
+            let cmd = shown(state, cmd);
+            let cmd = cmd.as_ref();
             // A line after one ending in `\` continues the same command: no new prompt.
             let prompt = if continued { "  " } else { "$ " };
             continued = cmd.trim_end().ends_with('\\');
@@ -487,7 +495,7 @@ fn steps(
             }
         }
         for n in notes.iter().filter(|n| n.step == i) {
-            let text = format!("✎ {} {}", hm(n.ts), n.text);
+            let text = format!("✎ {} {}", hm(n.ts), shown(state, &n.text));
             for (j, l) in wrap(&text, sub_w).into_iter().enumerate() {
                 let lead = if j == 0 { "" } else { "  " };
                 out.push(Line::from(vec![
@@ -508,7 +516,7 @@ fn steps(
         out.push(Line::styled(Msg::RbNoSteps.text(state.lang), theme.dim()));
         // Text and shared sections: their readable text.
         for l in section.body.iter().filter(|l| !l.trim().is_empty()) {
-            for part in wrap(l, w) {
+            for part in wrap(&shown(state, l), w) {
                 out.push(Line::raw(part));
             }
         }
@@ -525,7 +533,7 @@ fn steps(
         out.push(Line::raw(""));
         for warning in &runbook.warnings {
             out.push(Line::styled(
-                super::fit(&warning_text_in(warning, state.lang), w).into_owned(),
+                super::fit(&shown(state, &warning_text_in(warning, state.lang)), w).into_owned(),
                 theme.dim(),
             ));
         }
@@ -572,6 +580,7 @@ fn offers(
         for (i, c) in list.iter().enumerate() {
             let at = armed == Some(i);
             let text = format!("[{}] {} → {}", i + 1, c.label, c.title);
+            let text = shown(state, &text);
             for (j, l) in wrap(&text, sub_w).into_iter().enumerate() {
                 let lead = match (j, at) {
                     (0, true) => "▶ ",

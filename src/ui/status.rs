@@ -19,13 +19,15 @@ const SEP: &str = " │ ";
 
 /// The one-line header: app name, source, time range, the clock, firing alarms by severity,
 /// and the help hint on the right. When it does not fit, the range and clock get shorter,
-/// severities become tags and the source label is cut, in that order.
+/// severities become tags and the source label is cut, in that order. While redaction is on
+/// the source label (region, profile, endpoint) is masked and a `redacted` tag says so.
 pub fn render_header(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     let area = area.intersection(*buf.area());
     if area.is_empty() {
         return;
     }
-    let base = Style::default().fg(Color::White).bg(theme.header_bg);
+    let base = theme.header();
+    let source_label = super::shown(state, &state.source_label);
     buf.set_style(Rect { height: 1, ..area }, base);
     let total = area.width as usize;
     let lang = state.lang;
@@ -59,6 +61,13 @@ pub fn render_header(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
             Span::styled(SEP, base),
         ]);
         spans.extend(firing_counts(state, theme, base, compact));
+        if state.ui.redact {
+            spans.push(Span::styled(" ", base));
+            spans.push(Span::styled(
+                format!(" ◉ {} ", Msg::WarRedacted.text(lang)),
+                base.add_modifier(Modifier::REVERSED),
+            ));
+        }
         spans
     };
     let spans_w = |spans: &[Span]| spans.iter().map(|s| width(&s.content)).sum::<usize>();
@@ -70,16 +79,16 @@ pub fn render_header(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
         }
     };
 
-    let mut spans = header(false, &state.source_label);
+    let mut spans = header(false, &source_label);
     let mut with_hint = hint_w > 0;
     if spans_w(&spans) > room(with_hint) {
-        spans = header(true, &state.source_label);
+        spans = header(true, &source_label);
         let over = spans_w(&spans).saturating_sub(room(with_hint));
         if over > 0 {
             // Cut the source label to what is left; drop it when too little is.
-            let keep = width(&state.source_label).saturating_sub(over);
+            let keep = width(&source_label).saturating_sub(over);
             let source = if keep >= 8 {
-                fit(&state.source_label, keep).into_owned()
+                fit(&source_label, keep).into_owned()
             } else {
                 String::new()
             };
@@ -156,13 +165,14 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     let dim = theme.dim();
     let ui = &state.ui;
 
-    let mut spans: Vec<Span> = vec![Span::styled(
+    let mut spans: Vec<Span> = replay_spans(state, theme);
+    spans.push(Span::styled(
         format!(" {} ", i18n::pane_title(ui.focus, state.lang)),
         Style::default()
             .fg(Color::Black)
             .bg(theme.border_focused)
             .add_modifier(Modifier::BOLD),
-    )];
+    ));
     if ui.zoomed {
         spans.push(Span::styled(
             Msg::StatusZoom.text(state.lang),
@@ -212,7 +222,8 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
 
     // Key hints, as many as fit.
     let used: usize = spans.iter().map(|s| width(&s.content)).sum();
-    let hints = hints(state);
+    let mut hints = replay_hints(state);
+    hints.extend(self::hints(state));
     if !hints.is_empty() && used + SEP.len() < total {
         spans.push(Span::styled(SEP, dim));
         let mut used = used + width(SEP);
@@ -240,6 +251,78 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
         &Line::from(clip_spans(spans, total)),
         area.width,
     );
+}
+
+/// A replay's badge (playing or paused and the speed, or the end), where it is in the
+/// recording and when that moment was recorded; nothing outside a replay.
+fn replay_spans(state: &AppState, theme: &Theme) -> Vec<Span<'static>> {
+    let Some(r) = &state.replay else {
+        return Vec::new();
+    };
+    let lang = state.lang;
+    let (badge, bg) = if r.ended {
+        (Msg::ReplayEnded.text(lang).to_string(), theme.warn)
+    } else if r.paused {
+        (Msg::ReplayPaused.fill(lang, &[&r.speed]), theme.warn)
+    } else {
+        (Msg::ReplayPlaying.fill(lang, &[&r.speed]), theme.accent)
+    };
+    let at = Msg::ReplayAt.fill(
+        lang,
+        &[
+            &crate::replay::clock_span(r.position_s),
+            &crate::replay::clock_span(r.total_s),
+            &time::hms(r.recorded_at),
+        ],
+    );
+    vec![
+        Span::styled(
+            format!(" {badge} "),
+            Style::default()
+                .fg(Color::Black)
+                .bg(bg)
+                .add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!(" {at} "), Style::default().fg(theme.accent)),
+    ]
+}
+
+/// The replay keys, first among the hints during a replay (keys of the viewer's keymap):
+/// pause, the two speed keys together, the two seek keys together.
+fn replay_hints(state: &AppState) -> Vec<(String, String)> {
+    let Some(r) = &state.replay else {
+        return Vec::new();
+    };
+    let lang = state.lang;
+    let key = |c: Command| {
+        r.keys
+            .iter()
+            .find(|(_, k)| *k == c)
+            .map(|(key, _)| fit(key, 12).into_owned())
+    };
+    let pair = |a: Command, b: Command| match (key(a), key(b)) {
+        (Some(a), Some(b)) => Some(format!("{a} {b}")),
+        (a, b) => a.or(b),
+    };
+    let pause = if r.paused || r.ended {
+        Msg::ReplayHintPlay
+    } else {
+        Msg::ReplayHintPause
+    };
+    [
+        (key(Command::ReplayPause), pause),
+        (
+            pair(Command::ReplaySlower, Command::ReplayFaster),
+            Msg::ReplayHintSpeed,
+        ),
+        (
+            pair(Command::ReplayBack, Command::ReplayForward),
+            Msg::ReplayHintSeek,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, what)| Some((k?, what.text(lang).to_string())))
+    .collect()
 }
 
 /// `API 42 calls · 1,230 metrics · $0.0123`: this session's API use and its estimated cost.

@@ -183,11 +183,19 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         .iter()
         .find_map(|f| m.threshold_for(&keys::lambda_throttles(&f.name)));
 
+    // Deploy watch: since the deploy against the same span before it (when comparing).
+    let cmp = chart::compare_line(
+        state,
+        &[("", "lambda/throttles/*", Unit::PerMin)],
+        theme,
+        inner.width,
+    );
+
     if ctx.compact || inner.height < 4 {
         let (from, to) = chart::window(state);
         let n = chart::bucket_count(from, to, inner.width as usize);
         let spark = chart::sum_buckets(series.iter().copied(), from, to, n, Stat::Maximum);
-        chart::compact(inner, buf, &line, &spark, &|v| match th {
+        chart::compact_cmp(inner, buf, &line, cmp.as_ref(), &spark, &|v| match th {
             Some(th) => theme.level(th.level_of(v)),
             None => theme.level(if v > 0.0 { Level::Warn } else { Level::Ok }),
         });
@@ -200,6 +208,7 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx) {
         total.map(|_| (value.as_str(), total_style)),
         &line,
     );
+    let used = used + chart::compare_row(inner, buf, used, cmp.as_ref());
     let per_fn = fns.len() <= theme.series.len();
     let rows: Vec<Row> = row_lines(&fns, inner.width, per_fn, theme, state.lang);
     let used = chart::rows_below(inner, used, buf, &rows, theme, state.lang);

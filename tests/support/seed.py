@@ -145,6 +145,16 @@ def tiny_zip():
     return buf.getvalue()
 
 
+def seed_deploy(lam):
+    """A deploy for opsdeck's deploy watch: crypto-watch-api version 1 published now and the
+    alias `live` on it (deploy detection marks it on first sight: published within 24 h)."""
+    version = lam.publish_version(FunctionName="crypto-watch-api", Description="opsdeck test seed: v1")
+    lam.create_alias(FunctionName="crypto-watch-api", Name="live", FunctionVersion=version["Version"])
+    return {"function": "crypto-watch-api", "alias": "live", "version": version["Version"],
+            "published": version["LastModified"],
+            "marker": f"deploy: crypto-watch-api live \u2192 v{version['Version']}"}
+
+
 def reset(endpoint):
     req = urllib.request.Request(endpoint.rstrip("/") + "/moto-api/reset", data=b"", method="POST")
     with urllib.request.urlopen(req, timeout=30) as resp:
@@ -185,6 +195,7 @@ def seed(endpoint):
                           "log_group": f"/aws/lambda/{fn['name']}"})
     summary["lambda"] = {"role_arn": role["Arn"], "functions": functions,
                          "account_concurrency_limit_note": "GetAccountSettings is not implemented by moto"}
+    summary["deploy"] = seed_deploy(lam)
 
     # Aurora PostgreSQL
     rds = client("rds")

@@ -177,6 +177,8 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub rds: aws_sdk_rds::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// STS, for GetCallerIdentity (the account ID on the war-room banner).
+    pub sts: aws_sdk_sts::Client,
     pub calls: CallLog,
 }
 
@@ -213,11 +215,31 @@ impl Clients {
             ),
             dynamodb: aws_sdk_dynamodb::Client::from_conf(
                 aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(sdk)
                     .interceptor(guard)
                     .build(),
             ),
             calls,
         }
+    }
+
+    /// The account the credentials belong to (STS GetCallerIdentity), read once for the
+    /// war-room banner; `None` when STS cannot say (no permission, no network, no answer).
+    pub async fn account_id(&self) -> Option<String> {
+        let call = self.sts.get_caller_identity().send();
+        // Startup waits for it: a few seconds at most, not the SDK's retries and timeouts.
+        let out = tokio::time::timeout(Duration::from_secs(3), call)
+            .await
+            .ok()?
+            .ok()?;
+        out.account()
+            .map(str::trim)
+            .filter(|a| crate::model::environment::is_account_id(a))
+            .map(str::to_string)
     }
 
     /// [`Clients::from_sdk_config`] with the CloudWatch client built from `cloudwatch` (a

@@ -915,6 +915,60 @@ impl MetricsFetcher {
     }
 }
 
+/// The outputs of `plan` whose keys are in `keys`, with only the queries they read, each at
+/// `period` seconds (a multiple of 60). For reads of a longer window than the panes' (the
+/// daily check reads 48 hours at 5 minutes). Formulas that convert per period (Sum to per
+/// second) keep their factor: only use it for series that do not depend on the period's
+/// length (counts, percentages, latencies).
+pub fn subplan(plan: &Plan, keys: &[&str], period: Ts) -> Plan {
+    let outputs: Vec<Output> = plan
+        .outputs
+        .iter()
+        .filter(|o| keys.contains(&o.key.as_str()))
+        .cloned()
+        .collect();
+    let used: BTreeSet<&str> = outputs.iter().flat_map(|o| o.formula.inputs()).collect();
+    let queries = plan
+        .queries
+        .iter()
+        .filter(|q| used.contains(q.id.as_str()))
+        .map(|q| Query {
+            period: period.max(PERIOD) / PERIOD * PERIOD,
+            ..q.clone()
+        })
+        .collect();
+    Plan { queries, outputs }
+}
+
+/// Read `plan` once over `[start, end)` (aligned down to its queries' period): one
+/// GetMetricData call per 500 queries, plus one per extra page.
+pub async fn fetch_window(
+    clients: &Clients,
+    plan: &Plan,
+    start: Ts,
+    end: Ts,
+) -> Result<(Vec<Update>, FetchStats), SourceFailure> {
+    let period = plan.queries.first().map(|q| q.period).unwrap_or(PERIOD);
+    let (start, end) = (align(start, period), align(end, period));
+    let mut stats = FetchStats::default();
+    if start >= end || plan.queries.is_empty() {
+        return Ok((Vec::new(), stats));
+    }
+    let mut results = Results::new();
+    for batch in plan.batches() {
+        get_metric_data(
+            &clients.cloudwatch,
+            batch,
+            start,
+            end,
+            &mut results,
+            &mut stats,
+        )
+        .await?;
+    }
+    Ok((plan.evaluate(&results), stats))
+}
+
 /// GetMetricData gets longer than other calls: a first read of 3 hours of 500 metrics is a
 /// big answer, and a retry after a timeout is billed again.
 pub fn metric_data_timeouts() -> aws_config::timeout::TimeoutConfig {

@@ -4,6 +4,9 @@
 pub mod alarms;
 pub mod clients;
 pub mod cloudwatch;
+pub mod deploys;
+pub mod history;
+pub mod insights;
 pub mod inventory;
 pub mod livetail;
 pub mod logs;

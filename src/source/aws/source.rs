@@ -6,6 +6,8 @@
 //!   log groups;
 //! - metrics: ONE GetMetricData per refresh (60 s by default) for every pane, incrementally;
 //! - CloudWatch alarms (DescribeAlarms, metric and composite) every `alarm_refresh`;
+//! - deploys: Lambda aliases of the inventory's functions (ListAliases) every minute or so,
+//!   see [`deploys`] and [`deploy_interval`];
 //! - logs: see [`logs`].
 //!
 //! Each task fails alone: a failure becomes `Update::SourceError` for its scope (the panes
@@ -22,6 +24,7 @@ use tokio::task::JoinHandle;
 use super::alarms;
 use super::clients::{CallLog, Clients};
 use super::cloudwatch::{self, FetchStats, MetricsFetcher, Plan};
+use super::deploys::{self, DeployWatcher};
 use super::inventory::{self, FailureKind, SourceFailure};
 use super::livetail::{self, LogFeedControl, LogFeedEvent, LogFeedMode};
 use crate::config::AwsSettings;
@@ -86,9 +89,10 @@ enum Round {
     Metrics = 2,
     Alarms = 4,
     Logs = 8,
+    Deploys = 16,
 }
 
-const ALL_ROUNDS: u8 = 15;
+const ALL_ROUNDS: u8 = 31;
 
 /// The AWS source: background tasks on the current tokio runtime, drained by [`Source::poll`].
 pub struct AwsSource {
@@ -169,6 +173,7 @@ impl AwsSource {
             ready: Arc::new(ready_tx),
         };
         let (plan_tx, plan_rx) = watch::channel(None::<Plan>);
+        let (functions_tx, functions_rx) = watch::channel(None::<Vec<String>>);
         let settings = Arc::new(settings);
         let tasks = vec![
             tokio::spawn(inventory_task(
@@ -177,7 +182,9 @@ impl AwsSource {
                 out.clone(),
                 plan_tx,
                 log_control.clone(),
+                functions_tx,
             )),
+            tokio::spawn(deploys_task(clients.clone(), out.clone(), functions_rx)),
             tokio::spawn(metrics_task(
                 clients.clone(),
                 settings.clone(),
@@ -266,6 +273,7 @@ async fn inventory_task(
     out: Out,
     plan_tx: watch::Sender<Option<Plan>>,
     log_control: Arc<watch::Sender<LogFeedControl>>,
+    functions_tx: watch::Sender<Option<Vec<String>>>,
 ) {
     let every = Duration::from_secs(settings.inventory_refresh.max(60) as u64);
     let mut previous = Inventory::default();
@@ -309,6 +317,16 @@ async fn inventory_task(
             None => cloudwatch::plan_for(&inv, &[], &settings),
         };
         plan_tx.send_replace(Some(plan));
+        // The functions whose aliases deploy detection reads (kept when Lambda failed).
+        let names: Vec<String> = inv.functions.iter().map(|f| f.name.clone()).collect();
+        functions_tx.send_if_modified(|f| {
+            if f.as_ref() == Some(&names) {
+                false
+            } else {
+                *f = Some(names);
+                true
+            }
+        });
         let mut groups = Vec::new();
         if !settings.no_function_logs {
             match result.log_groups() {
@@ -427,6 +445,53 @@ async fn alarms_task(clients: Clients, settings: Arc<AwsSettings>, out: Out) {
         }
         failures = if kind.is_some() { failures + 1 } else { 0 };
         tokio::time::sleep(next_delay(every, failures, kind)).await;
+    }
+}
+
+/// How often deploy detection reads the aliases of `functions` functions: every minute, so a
+/// deploy shows on the charts within about a minute (the rollback gates count in minutes),
+/// and more slowly for many functions, so that ListAliases (one call per function) stays
+/// under about one call a second on average: Lambda's control-plane API has a small
+/// account-wide request rate that deploy tooling shares.
+pub fn deploy_interval(functions: usize) -> Duration {
+    Duration::from_secs((functions as u64).max(60))
+}
+
+/// Deploy detection: alias changes of the inventory's functions become deploy markers.
+async fn deploys_task(
+    clients: Clients,
+    out: Out,
+    mut functions_rx: watch::Receiver<Option<Vec<String>>>,
+) {
+    // Wait for the inventory's first list of functions.
+    if functions_rx.wait_for(|f| f.is_some()).await.is_err() {
+        return;
+    }
+    let mut watcher = DeployWatcher::default();
+    let mut first = true;
+    let mut failures = 0u32;
+    loop {
+        let functions = functions_rx.borrow_and_update().clone().unwrap_or_default();
+        let (updates, failure) =
+            deploys::poll(&clients, &functions, &mut watcher, wall_now()).await;
+        out.send(updates);
+        let kind = match failure {
+            Some(f) => {
+                out.fail(&f);
+                Some(f.kind)
+            }
+            None => {
+                out.ok(deploys::SCOPE);
+                None
+            }
+        };
+        if first {
+            first = false;
+            out.round_done(Round::Deploys);
+        }
+        failures = if kind.is_some() { failures + 1 } else { 0 };
+        let every = deploy_interval(functions.len());
+        sleep_or(next_delay(every, failures, kind), &mut functions_rx).await;
     }
 }
 
@@ -555,6 +620,13 @@ pub fn label(region: &str, profile: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deploy_detection_slows_down_for_many_functions() {
+        assert_eq!(deploy_interval(0), Duration::from_secs(60));
+        assert_eq!(deploy_interval(3), Duration::from_secs(60));
+        assert_eq!(deploy_interval(300), Duration::from_secs(300));
+    }
 
     #[test]
     fn backoff_doubles_on_throttling_and_caps() {

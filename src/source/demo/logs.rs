@@ -128,8 +128,50 @@ impl Kind {
 
 /// The log lines of second `s`, given the minute it belongs to, in order.
 pub fn lines_for_second(seed: u64, s: Ts, m: &Minute) -> Vec<RawLog> {
+    lines_of_kinds(seed, s, m, |_| true, true)
+}
+
+impl Kind {
+    /// Kinds whose lines include errors (the daily check reads only these).
+    fn may_error(self) -> bool {
+        matches!(
+            self,
+            Kind::CodeError
+                | Kind::Timeout
+                | Kind::Gateway5xx
+                | Kind::DynamoError
+                | Kind::DbError
+                | Kind::Throttled
+                | Kind::MiscError
+        )
+    }
+}
+
+/// The lines of second `s` that may be errors: exactly the lines of [`lines_for_second`]
+/// from the kinds that write errors (request completions, platform lines and warnings are
+/// not generated), in the same order. The daily check reads 48 hours of these.
+pub fn error_kind_lines_for_second(seed: u64, s: Ts, m: &Minute) -> Vec<RawLog> {
+    lines_of_kinds(seed, s, m, Kind::may_error, false)
+}
+
+/// Whether minute `m` can have any line that [`error_kind_lines_for_second`] writes.
+pub fn minute_may_error(m: &Minute) -> bool {
+    KINDS.iter().any(|k| k.may_error() && k.rate(m) > 0.0)
+}
+
+/// The lines of the kinds `keep` accepts, and the price updater's run when `price`.
+fn lines_of_kinds(
+    seed: u64,
+    s: Ts,
+    m: &Minute,
+    keep: impl Fn(Kind) -> bool,
+    price: bool,
+) -> Vec<RawLog> {
     let mut groups: Vec<(u64, Vec<RawLog>)> = Vec::new();
     for (ki, kind) in KINDS.iter().enumerate() {
+        if !keep(*kind) {
+            continue;
+        }
         let k = kind.key();
         let n = count(
             kind.rate(m),
@@ -150,7 +192,7 @@ pub fn lines_for_second(seed: u64, s: Ts, m: &Minute) -> Vec<RawLog> {
             groups.push(((ms << 16) | ((ki as u64) << 8) | j.min(255), g.lines));
         }
     }
-    if m.price.invocations > 0.0 && s == m.start + 2 {
+    if price && m.price.invocations > 0.0 && s == m.start + 2 {
         let rng = Rng::new(mix(seed, key("log/price-update"), s));
         let mut g = Group {
             rng,

@@ -10,6 +10,7 @@
 //! line of (scenario, seed, second, index); [`DemoSource`] only keeps track of what it has
 //! delivered, so the totals never depend on how often it is polled.
 
+pub mod check;
 pub mod logs;
 pub mod noise;
 pub mod scenario;

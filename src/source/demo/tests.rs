@@ -610,3 +610,74 @@ fn stories_hold_for_many_seeds() {
         check_latency_story(seed);
     }
 }
+
+// --- the daily check's 48 hours ----------------------------------------------------------------
+
+#[test]
+fn error_kind_lines_are_the_error_kinds_of_all_lines_in_order() {
+    let mut src = DemoSource::new("bad-deploy", DEFAULT_SEED).unwrap();
+    // Seconds during the bad deploy (timeouts, TypeErrors, 5xx) and on a normal day.
+    for s in (DEMO_EPOCH + 5 * MINUTE..DEMO_EPOCH + 5 * MINUTE + 40)
+        .chain(DEMO_EPOCH - 3 * HOUR..DEMO_EPOCH - 3 * HOUR + 40)
+    {
+        let m = src.minute(s);
+        let all = src.lines_at(s);
+        let errors = logs::error_kind_lines_for_second(src.seed(), s, &m);
+        // A subsequence of the full second, and every error line of it is there.
+        let mut it = all.iter();
+        for e in &errors {
+            assert!(
+                it.any(|a| a == e),
+                "{s}: {e:?} not in order in the full second"
+            );
+        }
+        let is_err = |l: &RawLog| {
+            crate::model::patterns::is_error(&crate::model::log::parse_line(
+                l.ts, &l.source, &l.bytes,
+            ))
+        };
+        let want: Vec<&RawLog> = all.iter().filter(|l| is_err(l)).collect();
+        let got: Vec<&RawLog> = errors.iter().filter(|l| is_err(l)).collect();
+        assert_eq!(got, want, "{s}");
+        if !logs::minute_may_error(&m) {
+            assert!(errors.is_empty());
+        }
+    }
+}
+
+#[test]
+fn the_check_reads_48_hours_deterministically() {
+    use crate::check::{evaluate, Item, PERIOD, WINDOW};
+    use crate::model::threshold::Level;
+    let profile = crate::config::builtin_demo_profile();
+    let src = DemoSource::new("bad-deploy", DEFAULT_SEED).unwrap();
+    let end = DEMO_EPOCH + HOUR;
+    let input = check::check_input(&src, end + 17, &profile);
+    assert_eq!(input.end, end, "aligned to the period");
+    assert_eq!(input.requests.len() as Ts, 2 * WINDOW / PERIOD);
+    assert_eq!(input.requests[0].0, end - 2 * WINDOW);
+    // The 5-minute sums are the simulated minutes'.
+    let first: f64 = (0..5)
+        .map(|k| src.minute(end - 2 * WINDOW + k * MINUTE).requests)
+        .sum();
+    assert_eq!(input.requests[0].1, first);
+    assert_eq!(
+        input,
+        check::check_input(&src, end, &profile),
+        "deterministic"
+    );
+    // The story: the deploy's TypeError is new today; the alarms it fired are known.
+    let r = evaluate(input, &profile);
+    assert_eq!(r.item(Item::ErrorPatterns).unwrap().verdict, Level::Crit);
+    assert!(r.new_patterns()[0].pattern.starts_with("TypeError"));
+    assert!(r
+        .input
+        .alarms
+        .events
+        .iter()
+        .any(|e| e.name == "LambdaErrorAlarm" && e.at > DEMO_EPOCH));
+    assert!(r.input.alarms.firing_now.is_empty(), "rolled back by 1h");
+    // Before the deploy the same day is all normal.
+    let calm = evaluate(check::check_input(&src, DEMO_EPOCH, &profile), &profile);
+    assert_eq!(calm.overall, Level::Ok, "{:?}", calm.items);
+}

@@ -9,9 +9,10 @@ bin=target/debug/opsdeck
 out=screenshots
 mkdir -p "$out"
 
-shot() { # name scenario at size [keys] [runbooks]
+shot() { # name scenario at size [keys] [runbooks] [more snapshot options...]
   local name=$1 scenario=$2 at=$3 size=$4 keys=${5:-} runbooks=${6:-}
-  local args=(snapshot --demo "$scenario" --at "$at" --size "$size")
+  shift 6 2>/dev/null || shift $#
+  local args=(snapshot --demo "$scenario" --at "$at" --size "$size" "$@")
   [ -n "$keys" ] && args+=(--press "$keys")
   [ -n "$runbooks" ] && args+=(--runbooks "$runbooks")
   "$bin" "${args[@]}" --format svg -o "$out/$name.svg"
@@ -35,11 +36,19 @@ shot help-120x40 bad-deploy 5m 120x40 "?"
 # picked by matching and why, steps with sub-steps and commands, decision choices.
 shot runbook-walk-ja-120x40 bad-deploy 10m 120x40 "a enter d z" tests/fixtures/runbooks/ja_seed_layout.md
 
+# The three moments (issue 5): deploy watch with the rollback gates, the daily check, and the
+# war-room presentation mode (redaction on) with a runbook open.
+shot deploy-watch-200x60 bad-deploy 8m 200x60 "" "" --deploy
+shot daily-check-160x48 bad-deploy 1h 160x48 "" "" --check
+shot present-160x45 bad-deploy 10m 160x45 "a enter" "" --present
+shot present-colour-blind-128x36 bad-deploy 10m 128x36 "" "" --present --theme colour-blind
+
 # The AWS source against the seeded local emulator (started, seeded and stopped here), with
 # the crypto-watch profile: CloudWatch alarms, custom metrics, the log feed.
-aws_shot() { # name size [profile]
+aws_shot() { # name size [profile] [more snapshot options...]
   local name=$1 size=$2 profile=${3:-}
-  local args=(snapshot --size "$size" --wait 90s)
+  shift 3 2>/dev/null || shift $#
+  local args=(snapshot --size "$size" --wait 90s "$@")
   [ -n "$profile" ] && args+=(--config "$profile")
   "$bin" "${args[@]}" --format svg -o "$out/$name.svg"
   "$bin" "${args[@]}" --format txt -o "$out/$name.txt"
@@ -56,4 +65,7 @@ bash scripts/aws-emulator.sh seed >/dev/null
   source target/aws-emulator.env
   aws_shot aws-emulator-160x48 160x48
   aws_shot aws-crypto-watch-160x48 160x48 profiles/crypto-watch.toml
+  aws_shot aws-deploy-watch-160x48 160x48 profiles/crypto-watch.toml --deploy
+  aws_shot aws-daily-check-160x48 160x48 profiles/crypto-watch.toml --check
+  aws_shot aws-present-160x45 160x45 profiles/crypto-watch.toml --present
 )

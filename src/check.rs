@@ -55,6 +55,7 @@ use crate::model::patterns::{PatternStat, Patterns};
 use crate::model::threshold::{Level, Threshold};
 use crate::model::time::{self, Ts, DAY, HOUR, MINUTE};
 use crate::model::Profile;
+use crate::ui::chart::grouped;
 
 /// The length of "today" (and of "yesterday").
 pub const WINDOW: Ts = DAY;
@@ -164,26 +165,6 @@ impl ValueUnit {
             ValueUnit::Lines => "error-lines",
         }
     }
-}
-
-/// A whole number grouped by thousands: `1,234,567`.
-pub fn grouped(v: f64) -> String {
-    if !v.is_finite() {
-        return "-".into();
-    }
-    let n = v.round() as i64;
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + 8);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A transition of an alarm into ALARM.

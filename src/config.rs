@@ -125,14 +125,7 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(
-                f,
-                "profile {}, line {}: {}",
-                self.origin, line, self.message
-            ),
-            None => write!(f, "profile {}: {}", self.origin, self.message),
-        }
+        write_file_error(f, "profile", &self.origin, self.line, &self.message)
     }
 }
 
@@ -1132,6 +1125,47 @@ fn describe(v: &DeValue) -> String {
     }
 }
 
+/// Refuse keys of `table` not in `known`, the first one in the file first; `what` names the
+/// table in the message, `err` makes the error from the key's span and the message.
+pub(crate) fn check_keys<E>(
+    table: &DeTable,
+    known: &[&str],
+    what: &str,
+    err: impl Fn(Range<usize>, String) -> E,
+) -> Result<(), E> {
+    let mut unknown: Vec<_> = table
+        .keys()
+        .filter(|k| !known.contains(&k.get_ref().as_ref()))
+        .collect();
+    unknown.sort_by_key(|k| k.span().start);
+    match unknown.first() {
+        None => Ok(()),
+        Some(k) => Err(err(
+            k.span(),
+            format!(
+                "unknown key `{}` in {what}; known keys: {}",
+                k.get_ref(),
+                known.join(", ")
+            ),
+        )),
+    }
+}
+
+/// An error of a file as the user reads it: `profile my.toml, line 3: …`, or without
+/// `, line …` when the problem has no line. `kind` says what the file is.
+pub(crate) fn write_file_error(
+    f: &mut fmt::Formatter<'_>,
+    kind: &str,
+    origin: &str,
+    line: Option<usize>,
+    message: &str,
+) -> fmt::Result {
+    match line {
+        Some(line) => write!(f, "{kind} {origin}, line {line}: {message}"),
+        None => write!(f, "{kind} {origin}: {message}"),
+    }
+}
+
 struct Doc<'a> {
     text: &'a str,
     origin: &'a str,
@@ -1246,24 +1280,9 @@ impl<'a, 'i> Tbl<'a, 'i> {
 
     /// Refuse keys not in `known`, the first one in the file first.
     fn check_keys(&self, known: &[&str]) -> Result<(), ConfigError> {
-        let mut unknown: Vec<_> = self
-            .table
-            .keys()
-            .filter(|k| !known.contains(&k.get_ref().as_ref()))
-            .collect();
-        unknown.sort_by_key(|k| k.span().start);
-        match unknown.first() {
-            None => Ok(()),
-            Some(k) => Err(self.doc.err(
-                k.span(),
-                format!(
-                    "unknown key `{}` in {}; known keys: {}",
-                    k.get_ref(),
-                    self.what,
-                    known.join(", ")
-                ),
-            )),
-        }
+        check_keys(self.table, known, self.what, |span, message| {
+            self.doc.err(span, message)
+        })
     }
 
     fn string(&self, key: &str) -> Result<Option<(String, Range<usize>)>, ConfigError> {

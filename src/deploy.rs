@@ -10,7 +10,7 @@ use crate::app::{AppState, Command};
 use crate::i18n::Msg;
 use crate::model::gates::{self, Gate, GateStatus, SpanComparison};
 use crate::model::metrics::Marker;
-use crate::model::time::{self, Ts, DAY};
+use crate::model::time::{self, days_from_civil, Ts, DAY};
 use crate::model::Update;
 
 /// The label of a deploy marked by hand.
@@ -208,17 +208,6 @@ fn clock_time(t: &str) -> Option<Ts> {
     }
     let [h, m, s] = nums;
     (h < 24 && m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
-}
-
-/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// An RFC 3339 / ISO 8601 date-time with a zone: `2026-11-23T10:42:07Z`,

@@ -287,10 +287,7 @@ pub struct KeymapError {
 
 impl fmt::Display for KeymapError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "keymap {}, line {}: {}", self.origin, line, self.message),
-            None => write!(f, "keymap {}: {}", self.origin, self.message),
-        }
+        crate::config::write_file_error(f, "keymap", &self.origin, self.line, &self.message)
     }
 }
 

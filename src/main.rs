@@ -29,7 +29,7 @@ struct Cli {
     #[arg(long, default_value_t = 1.0, value_name = "N")]
     speed: f64,
     /// Don't capture the mouse (lets the terminal select text).
-    #[arg(long)]
+    #[arg(long, global = true)]
     no_mouse: bool,
     /// Record every update and operator action to FILE (compressed JSON lines), to watch
     /// again with `opsdeck replay FILE`.
@@ -201,10 +201,9 @@ fn check_cmd(args: CheckArgs, cli: &Cli) -> Result<ExitCode> {
 /// The check's report and the state of its view.
 fn check_session(
     args: &CheckArgs,
-    cli: &Cli,
+    common: &Common,
     rt: &tokio::runtime::Runtime,
 ) -> Result<(app::AppState, opsdeck::keymap::Keymap)> {
-    let common = &cli.common;
     let (mut state, keymap) = match &args.demo {
         Some(scenario) => {
             let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
@@ -289,7 +288,7 @@ fn check_session(
 
 fn check_run(args: CheckArgs, cli: &Cli) -> Result<ExitCode> {
     let rt = runtime()?;
-    let (mut state, keymap) = check_session(&args, cli, &rt)?;
+    let (mut state, keymap) = check_session(&args, &cli.common, &rt)?;
     let Some(check) = state.check.as_ref() else {
         bail!("no check");
     };
@@ -428,10 +427,14 @@ struct SnapshotArgs {
     /// Render a frame of a recording made with --record (see --at).
     #[arg(long, value_name = "FILE", conflicts_with = "demo")]
     replay: Option<PathBuf>,
-    /// With --demo: point of the scenario to render, e.g. 8m, 1h30m. With --replay: a
-    /// duration into the recording (5m30s) or a time of the console's clock (HH:MM:SS UTC).
-    #[arg(long, default_value = "0s", value_name = "DURATION")]
-    at: String,
+    /// Render the daily check's view (`opsdeck check`) instead of the console.
+    #[arg(long, conflicts_with = "replay")]
+    check: bool,
+    /// With --demo: point of the scenario to render, e.g. 8m, 1h30m (default 0s; with
+    /// --check, 1h). With --replay: a duration into the recording (5m30s) or a time of the
+    /// console's clock (HH:MM:SS UTC).
+    #[arg(long, value_name = "DURATION")]
+    at: Option<String>,
     /// Terminal size (default 200x60; with --replay, the recorded size at that moment).
     #[arg(long, value_name = "COLSxROWS")]
     size: Option<String>,
@@ -503,7 +506,7 @@ fn snapshot_replay(args: &SnapshotArgs, file: &std::path::Path, common: &Common)
     let player = open_recording(file, common)?;
     let mut player = player.follow_size(true);
     let ms = player
-        .position_of(&args.at)
+        .position_of(args.at.as_deref().unwrap_or("0s"))
         .map_err(|e| eyre!("--at {e}"))?;
     player.seek_to(ms);
     let (cols, rows) = match &args.size {
@@ -537,8 +540,23 @@ fn snapshot_cmd(args: SnapshotArgs, common: &Common) -> Result<()> {
     let size = args.size.as_deref().unwrap_or("200x60");
     let (cols, rows) = snapshot::parse_size(size).map_err(|e| eyre!("--size {e}"))?;
     let (mut state, keymap) = match &args.demo {
+        _ if args.check => {
+            let check = CheckArgs {
+                report: false,
+                format: CheckFormat::Md,
+                output: None,
+                demo: args.demo.clone(),
+                at: args.at.clone().unwrap_or_else(|| "1h".into()),
+                max_queries: opsdeck::source::aws::insights::DEFAULT_MAX_RUNNING,
+                query_timeout: "2m".into(),
+            };
+            let (mut state, keymap) = check_session(&check, common, &runtime()?)?;
+            state.ui.size = (cols, rows);
+            (state, keymap)
+        }
         Some(scenario) => {
-            let at = parse_duration(&args.at).map_err(|e| eyre!("--at {e}"))?;
+            let at = args.at.as_deref().unwrap_or("0s");
+            let at = parse_duration(at).map_err(|e| eyre!("--at {e}"))?;
             if at < 0 {
                 bail!("--at must not be negative");
             }
@@ -764,7 +782,20 @@ fn run_demo(cli: &Cli, scenario: &str) -> Result<()> {
 }
 
 fn real_main() -> Result<ExitCode> {
-    let mut cli = Cli::parse();
+    let mut cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // `check` is read by cron and chat bots, where 2 means CRIT: a command line it
+            // could not read is "could not check" (3) there. Help and --version exit 0.
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                _ if std::env::args().skip(1).any(|a| a == "check") => 3,
+                _ => 2,
+            };
+            return Ok(ExitCode::from(code));
+        }
+    };
     opsdeck::tui::install_hooks()?;
     init_tracing(cli.log_file.clone());
     match cli.command.take() {

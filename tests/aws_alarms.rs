@@ -3,30 +3,23 @@
 //! cannot produce (composite alarms, throttling, AccessDenied, pagination).
 
 mod common;
-use common::seeded;
+use common::{clients, mock, seeded};
 
 use std::sync::Arc;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudwatch::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_cloudwatch::error::ErrorMetadata;
 use aws_sdk_cloudwatch::operation::describe_alarms::{DescribeAlarmsError, DescribeAlarmsOutput};
 use aws_sdk_cloudwatch::types::{
     AlarmType, ComparisonOperator, CompositeAlarm, Dimension, MetricAlarm, StateValue, Statistic,
 };
 use aws_sdk_cloudwatch::Client;
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::mock;
 use aws_smithy_types::DateTime;
 use opsdeck::model::alarm::{AlarmOrigin, AlarmState, CloudAlarmRule, Severity};
 use opsdeck::model::{Model, Profile, Update};
 use opsdeck::source::aws::alarms::{self, MAX_PAGES, SCOPE_ALARMS};
-use opsdeck::source::aws::clients::Clients;
 use opsdeck::source::aws::inventory::FailureKind;
 use serde_json::Value;
-
-async fn emulator_clients() -> Clients {
-    Clients::from_sdk_config(&aws_config::defaults(BehaviorVersion::latest()).load().await)
-}
 
 fn state_of(word: &str) -> AlarmState {
     match word {
@@ -42,7 +35,7 @@ fn state_of(word: &str) -> AlarmState {
 #[tokio::test]
 async fn fetch_returns_the_seeded_alarms_with_states_and_reason() {
     let seeded = seeded();
-    let clients = emulator_clients().await;
+    let clients = clients().await;
     let got = alarms::fetch(&clients, &[])
         .await
         .unwrap_or_else(|f| panic!("{f}"));
@@ -108,7 +101,7 @@ async fn fetch_by_prefix_and_the_model_shows_it_firing() {
         .find(|a| a["state"] == "ALARM")
         .expect("a seeded alarm in ALARM");
     let name = firing["name"].as_str().unwrap();
-    let clients = emulator_clients().await;
+    let clients = clients().await;
     // One listing per prefix; an alarm matching two prefixes comes once.
     let prefixes = vec![name[..6].to_string(), name.to_string()];
     let got = alarms::fetch(&clients, &prefixes)
@@ -149,26 +142,6 @@ async fn fetch_by_prefix_and_the_model_shows_it_firing() {
 }
 
 // ------------------------------------------------------------------------- mocked
-
-/// Clients whose CloudWatch answers from `rules` (any rule that matches, reusable); the
-/// read-only guard and call log are as in production.
-fn mocked(rules: &[&Rule]) -> Clients {
-    let sdk = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::for_tests()))
-        .http_client(create_mock_http_client())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build();
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        interceptor = interceptor.with_rule(r);
-    }
-    Clients::with_cloudwatch_config(
-        &sdk,
-        aws_sdk_cloudwatch::config::Builder::from(&sdk).interceptor(interceptor),
-    )
-}
 
 fn metric(name: &str, state: StateValue) -> MetricAlarm {
     MetricAlarm::builder()
@@ -223,7 +196,7 @@ async fn composite_alarm_in_alarm_is_fetched_and_fires_in_the_model() {
                 )
                 .build()
         });
-    let clients = mocked(&[&page]);
+    let clients = mock::cloudwatch(&[&page]);
     let got = alarms::fetch(&clients, &[])
         .await
         .unwrap_or_else(|f| panic!("{f}"));
@@ -263,7 +236,7 @@ async fn composite_alarm_in_alarm_is_fetched_and_fires_in_the_model() {
 async fn throttling_is_classified() {
     let rule =
         mock!(Client::describe_alarms).then_error(|| error("ThrottlingException", "Rate exceeded"));
-    let clients = mocked(&[&rule]);
+    let clients = mock::cloudwatch(&[&rule]);
     let f = alarms::fetch(&clients, &[]).await.unwrap_err();
     assert_eq!(f.kind, FailureKind::Throttled, "{f}");
     assert_eq!(f.scope, SCOPE_ALARMS);
@@ -282,7 +255,7 @@ async fn access_denied_names_the_iam_action() {
             "User: arn:aws:iam::123456789012:user/x is not authorized to perform: cloudwatch:DescribeAlarms",
         )
     });
-    let clients = mocked(&[&rule]);
+    let clients = mock::cloudwatch(&[&rule]);
     let f = alarms::fetch(&clients, &["Lambda".to_string()])
         .await
         .unwrap_err();
@@ -330,7 +303,7 @@ async fn every_page_is_read_by_next_token() {
                 .next_token("")
                 .build()
         });
-    let clients = mocked(&[&first, &second, &third]);
+    let clients = mock::cloudwatch(&[&first, &second, &third]);
     let got = alarms::fetch(&clients, &[]).await.unwrap();
     assert_eq!(
         (first.num_calls(), second.num_calls(), third.num_calls()),
@@ -364,7 +337,7 @@ async fn a_never_ending_token_stops_at_the_page_cap() {
             .next_token("again")
             .build()
     });
-    let clients = mocked(&[&rule]);
+    let clients = mock::cloudwatch(&[&rule]);
     let got = alarms::fetch(&clients, &[]).await.unwrap();
     assert_eq!(rule.num_calls(), MAX_PAGES);
     assert_eq!(got.len(), MAX_PAGES);
@@ -386,7 +359,7 @@ async fn one_listing_per_prefix() {
                 .metric_alarms(metric("ApiLatency", StateValue::Ok))
                 .build()
         });
-    let clients = mocked(&[&lambda, &api]);
+    let clients = mock::cloudwatch(&[&lambda, &api]);
     let got = alarms::fetch(&clients, &["Lambda".to_string(), "Api".to_string()])
         .await
         .unwrap();
@@ -417,7 +390,7 @@ async fn malformed_responses_are_errors_not_panics() {
         };
         let alarms_rule = mock!(Client::describe_alarms).then_http_response(garbled);
         let metrics_rule = mock!(Client::get_metric_data).then_http_response(garbled);
-        let clients = mocked(&[&alarms_rule, &metrics_rule]);
+        let clients = mock::cloudwatch(&[&alarms_rule, &metrics_rule]);
 
         let err = alarms::fetch(&clients, &[])
             .await

@@ -10,7 +10,6 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use opsdeck::config::AwsSettings;
 use opsdeck::model::metrics::Marker;
 use opsdeck::model::Update;
@@ -220,20 +219,12 @@ async fn the_seeded_deploy_is_found() {
 #[tokio::test]
 async fn denied_names_the_iam_action() {
     use aws_sdk_lambda::types::AliasConfiguration;
-    use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, RuleMode};
+    use aws_smithy_mocks::mock;
     use aws_smithy_types::error::ErrorMetadata;
     use opsdeck::source::aws::clients::Clients;
     use opsdeck::source::aws::inventory::FailureKind;
 
-    let sdk = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_sdk_lambda::config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_lambda::config::SharedCredentialsProvider::new(
-            aws_sdk_lambda::config::Credentials::new("a", "b", None, None, "test"),
-        ))
-        .http_client(create_mock_http_client())
-        .build();
-    let mut clients = Clients::from_sdk_config(&sdk);
+    let mut clients = Clients::from_sdk_config(&common::mock::sdk_eu_west_1());
     let denied = mock!(aws_sdk_lambda::Client::list_aliases)
         .match_requests(|r| r.function_name() == Some("secret"))
         .then_error(|| {
@@ -262,20 +253,7 @@ async fn denied_names_the_iam_action() {
             .last_modified("2026-11-23T10:42:07.123+0000")
             .build()
     });
-    clients.lambda = aws_sdk_lambda::Client::from_conf(
-        clients
-            .lambda
-            .config()
-            .to_builder()
-            .interceptor(
-                MockResponseInterceptor::new()
-                    .rule_mode(RuleMode::MatchAny)
-                    .with_rule(&denied)
-                    .with_rule(&listed)
-                    .with_rule(&published),
-            )
-            .build(),
-    );
+    common::mock::lambda(&mut clients, &[&denied, &listed, &published]);
     let mut watcher = DeployWatcher::default();
     // 2026-11-23T11:00:00Z.
     let now = 1_795_431_600;

@@ -2,13 +2,14 @@
 //! `aws-smithy-mocks` (what the emulator cannot produce: statistics, slow and failing queries,
 //! concurrency, DescribeAlarmHistory).
 
+mod common;
+use common::mock;
+
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudwatch::config::{Credentials, SharedCredentialsProvider};
 use aws_sdk_cloudwatchlogs::operation::get_query_results::{
     GetQueryResultsError, GetQueryResultsOutput,
 };
@@ -18,43 +19,14 @@ use aws_sdk_cloudwatchlogs::types::error::{
     LimitExceededException, MalformedQueryException, ServiceUnavailableException,
 };
 use aws_sdk_cloudwatchlogs::types::{QueryStatistics, QueryStatus, ResultField};
-use aws_smithy_mocks::{create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use opsdeck::check::QueryInfo;
-use opsdeck::source::aws::clients::Clients;
 use opsdeck::source::aws::insights::{
     patterns_of, query_text, QueryOutcome, QueryQueue, QueryRequest, QueueOptions,
 };
 
 const START: i64 = 1_795_338_000;
 const END: i64 = START + 86_400;
-
-fn sdk() -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::for_tests()))
-        .http_client(create_mock_http_client())
-        .retry_config(aws_config::retry::RetryConfig::disabled())
-        .build()
-}
-
-/// Clients whose Logs client answers from `rules` (any matching rule, reusable).
-fn logs_mocked(rules: &[&Rule]) -> Clients {
-    let sdk = sdk();
-    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for r in rules {
-        interceptor = interceptor.with_rule(r);
-    }
-    let logs = aws_sdk_cloudwatchlogs::Client::from_conf(
-        aws_sdk_cloudwatchlogs::config::Builder::from(&sdk)
-            .interceptor(interceptor)
-            .build(),
-    );
-    Clients {
-        logs,
-        ..Clients::from_sdk_config(&sdk)
-    }
-}
 
 fn opts(max_running: usize, timeout_ms: u64) -> QueueOptions {
     QueueOptions {
@@ -151,7 +123,7 @@ async fn the_queue_never_runs_more_than_max_at_once() {
                 .build()
         })
     };
-    let clients = logs_mocked(&[&start_rule, &results_rule]);
+    let clients = mock::logs(&[&start_rule, &results_rule]);
     let queue = QueryQueue::new(opts(2, 10_000));
     let reqs: Vec<QueryRequest> = (0..6).map(|i| request(&format!("r{i}"))).collect();
     let outcomes: Vec<QueryOutcome> =
@@ -191,7 +163,7 @@ async fn a_query_past_its_timeout_is_stopped() {
         .then_output(|| StartQueryOutput::builder().query_id("slow-1").build());
     let results = mock!(aws_sdk_cloudwatchlogs::Client::get_query_results).then_output(running);
     let stop = stop_rule(stopped.clone());
-    let clients = logs_mocked(&[&start, &results, &stop]);
+    let clients = mock::logs(&[&start, &results, &stop]);
     let queue = QueryQueue::new(opts(3, 120));
     let seen: Arc<Mutex<Vec<String>>> = Arc::default();
     let progress = {
@@ -218,7 +190,7 @@ async fn a_query_given_up_by_its_caller_is_stopped() {
         .then_output(|| StartQueryOutput::builder().query_id("dropped-1").build());
     let results = mock!(aws_sdk_cloudwatchlogs::Client::get_query_results).then_output(running);
     let stop = stop_rule(stopped.clone());
-    let clients = logs_mocked(&[&start, &results, &stop]);
+    let clients = mock::logs(&[&start, &results, &stop]);
     let queue = QueryQueue::new(opts(3, 60_000));
     let req = request("today");
     let gave_up = tokio::time::timeout(
@@ -274,7 +246,7 @@ async fn malformed_rows_are_skipped_and_hostile_text_is_sanitised() {
             ])
             .build()
     });
-    let clients = logs_mocked(&[&start, &results]);
+    let clients = mock::logs(&[&start, &results]);
     let queue = QueryQueue::new(opts(3, 10_000));
     let o = queue.run(&clients, &request("today"), &no_progress).await;
     assert_eq!(o.info.status, "Complete");
@@ -315,7 +287,7 @@ async fn failed_queries_say_why() {
             .status(QueryStatus::Failed)
             .build()
     });
-    let clients = logs_mocked(&[&start, &failed]);
+    let clients = mock::logs(&[&start, &failed]);
     let o = QueryQueue::new(opts(3, 10_000))
         .run(&clients, &request("today"), &no_progress)
         .await;
@@ -325,7 +297,7 @@ async fn failed_queries_say_why() {
     // No status at all: not running, so it ended, as Unknown.
     let unknown = mock!(aws_sdk_cloudwatchlogs::Client::get_query_results)
         .then_output(|| GetQueryResultsOutput::builder().build());
-    let clients = logs_mocked(&[&start, &unknown]);
+    let clients = mock::logs(&[&start, &unknown]);
     let o = QueryQueue::new(opts(3, 10_000))
         .run(&clients, &request("today"), &no_progress)
         .await;
@@ -340,7 +312,7 @@ async fn failed_queries_say_why() {
                 .build(),
         )
     });
-    let clients = logs_mocked(&[&malformed]);
+    let clients = mock::logs(&[&malformed]);
     let o = QueryQueue::new(opts(3, 10_000))
         .run(&clients, &request("today"), &no_progress)
         .await;
@@ -361,7 +333,7 @@ async fn failed_queries_say_why() {
         )
     });
     let stop = stop_rule(stopped.clone());
-    let clients = logs_mocked(&[&start, &broken, &stop]);
+    let clients = mock::logs(&[&start, &broken, &stop]);
     let o = QueryQueue::new(opts(3, 10_000))
         .run(&clients, &request("today"), &no_progress)
         .await;
@@ -376,7 +348,7 @@ async fn failed_queries_say_why() {
     assert_eq!(*stopped.lock().unwrap(), vec!["f-1".to_string()]);
 
     // No log groups: nothing is sent.
-    let clients = logs_mocked(&[]);
+    let clients = mock::logs(&[]);
     let mut req = request("today");
     req.log_groups.clear();
     let o = QueryQueue::new(opts(3, 10_000))
@@ -405,7 +377,7 @@ async fn start_query_waits_while_the_accounts_queries_are_all_in_use() {
             .status(QueryStatus::Complete)
             .build()
     });
-    let clients = logs_mocked(&[&start, &done]);
+    let clients = mock::logs(&[&start, &done]);
     let o = QueryQueue::new(opts(3, 10_000))
         .run(&clients, &request("today"), &no_progress)
         .await;
@@ -420,7 +392,7 @@ async fn start_query_waits_while_the_accounts_queries_are_all_in_use() {
                 .build(),
         )
     });
-    let clients = logs_mocked(&[&always]);
+    let clients = mock::logs(&[&always]);
     let o = QueryQueue::new(opts(3, 10_000))
         .run(&clients, &request("today"), &no_progress)
         .await;
@@ -441,18 +413,6 @@ mod history {
     use aws_smithy_types::DateTime;
     use opsdeck::check::AlarmEvent;
     use opsdeck::source::aws::history::alarm_input;
-
-    fn cloudwatch_mocked(rules: &[&Rule]) -> Clients {
-        let sdk = sdk();
-        let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for r in rules {
-            interceptor = interceptor.with_rule(r);
-        }
-        Clients::with_cloudwatch_config(
-            &sdk,
-            aws_sdk_cloudwatch::config::Builder::from(&sdk).interceptor(interceptor),
-        )
-    }
 
     fn item(name: &str, at: i64, from: &str, to: &str, with_data: bool) -> AlarmHistoryItem {
         let b = AlarmHistoryItem::builder()
@@ -534,7 +494,7 @@ mod history {
                 }
             });
         let alarms = alarms_now();
-        let clients = cloudwatch_mocked(&[&history, &alarms]);
+        let clients = mock::cloudwatch(&[&history, &alarms]);
         let got = alarm_input(&clients, START, END, &["Api".to_string(), "Db".to_string()]).await;
         assert!(got.from_history);
         assert_eq!(got.history_error, None);
@@ -566,7 +526,7 @@ mod history {
             )
         });
         let alarms = alarms_now();
-        let clients = cloudwatch_mocked(&[&denied, &alarms]);
+        let clients = mock::cloudwatch(&[&denied, &alarms]);
         let got = alarm_input(&clients, START, END, &[]).await;
         assert!(!got.from_history);
         let why = got.history_error.unwrap();
@@ -590,7 +550,7 @@ mod history {
                     .build(),
             )
         });
-        let clients = cloudwatch_mocked(&[&denied, &denied_too]);
+        let clients = mock::cloudwatch(&[&denied, &denied_too]);
         let got = alarm_input(&clients, START, END, &[]).await;
         assert!(got.error.unwrap().contains("cloudwatch:DescribeAlarms"));
     }

@@ -7,7 +7,6 @@ use common::{clients, seeded};
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use aws_config::BehaviorVersion;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use opsdeck::model::metrics::{Capacity, DbRole};
 use opsdeck::model::{Model, Profile, RawLog, Update};
@@ -367,27 +366,12 @@ async fn writes_are_refused_before_they_are_sent() {
 async fn one_service_denied_fails_alone_and_names_the_iam_action() {
     use aws_sdk_dynamodb::types::{BillingMode, BillingModeSummary, TableDescription};
     use aws_sdk_lambda::types::FunctionConfiguration;
-    use aws_smithy_mocks::{
-        create_mock_http_client, mock, MockResponseInterceptor, Rule, RuleMode,
-    };
+    use aws_smithy_mocks::mock;
     use aws_smithy_types::error::ErrorMetadata;
+    use common::mock::interceptor;
     use opsdeck::source::aws::inventory::{FailureKind, SCOPE_LAMBDA_ACCOUNT, SCOPE_RDS};
 
-    let sdk = aws_config::SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(aws_sdk_rds::config::Region::new("eu-west-1"))
-        .credentials_provider(aws_sdk_rds::config::SharedCredentialsProvider::new(
-            aws_sdk_rds::config::Credentials::new("a", "b", None, None, "test"),
-        ))
-        .http_client(create_mock_http_client())
-        .build();
-    let mut clients = Clients::from_sdk_config(&sdk);
-    fn interceptor(rules: &[&Rule]) -> MockResponseInterceptor {
-        rules.iter().fold(
-            MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny),
-            |i, r| i.with_rule(r),
-        )
-    }
+    let mut clients = Clients::from_sdk_config(&common::mock::sdk_eu_west_1());
     let denied = |code: &str| {
         ErrorMetadata::builder()
             .code(code)
@@ -440,14 +424,7 @@ async fn one_service_denied_fails_alone_and_names_the_iam_action() {
                 .build()
         }),
     ];
-    clients.lambda = aws_sdk_lambda::Client::from_conf(
-        clients
-            .lambda
-            .config()
-            .to_builder()
-            .interceptor(interceptor(&lambda_rules.iter().collect::<Vec<_>>()))
-            .build(),
-    );
+    common::mock::lambda(&mut clients, &lambda_rules.iter().collect::<Vec<_>>());
     clients.rds = aws_sdk_rds::Client::from_conf(
         clients
             .rds

@@ -6,7 +6,7 @@
 //! Needs the emulator: run `./scripts/test` (it starts it and sets the environment).
 
 mod common;
-use common::{env, seeded};
+use common::{env, requests_signed_by, seeded};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -35,16 +35,6 @@ async fn sdk(endpoint: &str, key: &str) -> SdkConfig {
         .timeout_config(timeouts())
         .load()
         .await
-}
-
-/// The proxy's request-log entries signed with `key`.
-fn requests_signed_by(key: &str) -> Vec<Value> {
-    let path = env("OPSDECK_TEST_REQUEST_LOG");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["key"] == key)
-        .collect()
 }
 
 fn apply_all(model: &mut Model, updates: Vec<Update>) {

@@ -2,43 +2,22 @@
 //! against the seeded AWS emulator (moto behind the CBOR proxy, which logs every request).
 
 mod common;
-use common::{env, seeded};
+use common::cli::{self, stderr, stdout};
+use common::{env, requests_signed_by, seeded};
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use opsdeck::source::aws::clients::is_read_only;
 use serde_json::Value;
 
 fn home() -> PathBuf {
-    let home = std::env::temp_dir().join(format!("opsdeck-check-home-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    home
+    cli::home("check")
 }
 
 /// The binary with a clean home and English messages; `env` on top.
 fn opsdeck(args: &[&str], vars: &[(&str, String)]) -> Output {
-    let home = home();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_opsdeck"));
-    c.args(args)
-        .args(["--log-file", "/dev/null"])
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES");
-    for (k, v) in vars {
-        c.env(k, v);
-    }
-    c.output().expect("run opsdeck")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    cli::run(&home(), args, vars)
 }
 
 fn json_of(o: &Output) -> Value {
@@ -173,16 +152,6 @@ fn what_cannot_be_checked_exits_3_with_a_message() {
 }
 
 // ------------------------------------------------------------------------------- the emulator
-
-/// The proxy's request-log entries signed with `key`.
-fn requests_signed_by(key: &str) -> Vec<Value> {
-    let path = env("OPSDECK_TEST_REQUEST_LOG");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["key"] == key)
-        .collect()
-}
 
 #[test]
 fn check_report_against_the_seeded_emulator() {

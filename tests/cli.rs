@@ -1,30 +1,13 @@
 //! The command line: listing scenarios, refusing bad input with clear messages, and the
 //! headless `snapshot` command.
 
+mod common;
+use common::cli::{self, stderr, stdout};
+
 use std::process::{Command, Output};
 
 fn opsdeck(args: &[&str]) -> Output {
-    let home = std::env::temp_dir().join(format!("opsdeck-cli-home-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(args)
-        .args(["--log-file", "/dev/null"])
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        // English whatever the machine's locale (a Japanese one would switch the UI).
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .output()
-        .expect("run opsdeck")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    cli::run(&cli::home("cli"), args, &[])
 }
 
 #[test]

@@ -1,29 +1,20 @@
 //! Deploy watch from the command line: `--deploy` and `--deploy-start` with `snapshot --demo`,
 //! and the keys, run through the built binary.
 
-use std::process::{Command, Output};
+mod common;
+use common::cli::{self, stderr, stdout};
+
+use std::process::Output;
 
 fn opsdeck(args: &[&str]) -> Output {
-    let home = std::env::temp_dir().join(format!("opsdeck-deploy-cli-home-{}", std::process::id()));
-    std::fs::create_dir_all(&home).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_opsdeck"))
-        .args(args)
-        .args(["--log-file", "/dev/null"])
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
-        .output()
-        .expect("run opsdeck")
+    cli::run(&cli::home("deploy-cli"), args, &[])
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+/// `snapshot` of the demo `scenario` at `at` in a `size` terminal, `more` after.
+fn snapshot(scenario: &str, at: &str, size: &str, more: &[&str]) -> Output {
+    let mut args = vec!["snapshot", "--demo", scenario, "--at", at, "--size", size];
+    args.extend_from_slice(more);
+    opsdeck(&args)
 }
 
 /// The three rows under the header.
@@ -33,16 +24,7 @@ fn gates_rows(text: &str) -> Vec<String> {
 
 #[test]
 fn deploy_shows_the_gates_in_breach() {
-    let o = opsdeck(&[
-        "snapshot",
-        "--demo",
-        "bad-deploy",
-        "--at",
-        "8m",
-        "--size",
-        "200x60",
-        "--deploy",
-    ]);
+    let o = snapshot("bad-deploy", "8m", "200x60", &["--deploy"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let rows = gates_rows(&stdout(&o));
     assert!(
@@ -54,28 +36,10 @@ fn deploy_shows_the_gates_in_breach() {
     assert!(rows[2].contains("consider rollback"), "{rows:#?}");
 
     // Without --deploy there is no gates row; the D key shows it.
-    let o = opsdeck(&[
-        "snapshot",
-        "--demo",
-        "bad-deploy",
-        "--at",
-        "8m",
-        "--size",
-        "200x60",
-    ]);
+    let o = snapshot("bad-deploy", "8m", "200x60", &[]);
     assert!(o.status.success());
     assert!(!stdout(&o).contains("Rollback gates"));
-    let o = opsdeck(&[
-        "snapshot",
-        "--demo",
-        "bad-deploy",
-        "--at",
-        "8m",
-        "--size",
-        "200x60",
-        "--press",
-        "D",
-    ]);
+    let o = snapshot("bad-deploy", "8m", "200x60", &["--press", "D"]);
     assert!(gates_rows(&stdout(&o))[0].contains("Rollback gates"));
 }
 
@@ -97,17 +61,7 @@ fn deploy_start_marks_the_deploy_in_every_form() {
         ),
     ] {
         // calm, 09:15: its own deploy (v17 profile-api) comes at 09:20.
-        let o = opsdeck(&[
-            "snapshot",
-            "--demo",
-            "calm",
-            "--at",
-            "15m",
-            "--size",
-            "160x48",
-            "--deploy-start",
-            start,
-        ]);
+        let o = snapshot("calm", "15m", "160x48", &["--deploy-start", start]);
         assert!(o.status.success(), "{start}: {}", stderr(&o));
         let rows = gates_rows(&stdout(&o));
         assert!(rows[0].contains(title), "{start}: {rows:#?}");
@@ -131,24 +85,11 @@ fn a_bad_deploy_start_is_refused_with_the_forms_it_takes() {
 
 #[test]
 fn compare_and_mark_keys() {
-    let o = opsdeck(&[
-        "snapshot",
-        "--demo",
-        "bad-deploy",
-        "--at",
-        "8m",
-        "--size",
-        "120x40",
-        "--deploy",
-        "--press",
-        "C",
-    ]);
+    let o = snapshot("bad-deploy", "8m", "120x40", &["--deploy", "--press", "C"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("since deploy 5.5% · before 0.36%"), "{text}");
-    let o = opsdeck(&[
-        "snapshot", "--demo", "calm", "--at", "3m", "--size", "120x40", "--press", "M",
-    ]);
+    let o = snapshot("calm", "3m", "120x40", &["--press", "M"]);
     let text = stdout(&o);
     assert!(
         gates_rows(&text)[0].contains("deploy 09:03 UTC, 0s ago · deploy (marked by hand)"),

@@ -1,153 +1,13 @@
 //! End to end: the real binary in a real pseudo-terminal, driven by keys, its screen read back
 //! through a terminal emulator (vt100), and the terminal checked to be restored afterwards.
 
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
+use common::pty::Session;
+use common::Scratch;
 
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use std::time::Duration;
 
-struct Session {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    master: Box<dyn portable_pty::MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-    _dir: Option<tempdir::Dir>,
-}
-
-mod tempdir {
-    /// A scratch directory removed on drop.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Dir {
-        pub fn new(tag: &str) -> Dir {
-            let p = std::env::temp_dir().join(format!("opsdeck-e2e-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&p);
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-    }
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-impl Session {
-    fn start(tag: &str, args: &[&str], cols: u16, rows: u16) -> Session {
-        let dir = tempdir::Dir::new(tag);
-        let mut s = Session::start_in(&dir.0, args, cols, rows);
-        s._dir = Some(dir);
-        s
-    }
-
-    /// Start with `home` as HOME (config and data directories live under it).
-    fn start_in(home: &std::path::Path, args: &[&str], cols: u16, rows: u16) -> Session {
-        let pty = native_pty_system();
-        let pair = pty
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .expect("open a pty");
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
-        cmd.args(args);
-        cmd.arg("--log-file");
-        cmd.arg(home.join("opsdeck.log"));
-        cmd.env("TERM", "xterm-256color");
-        // No user keymap, profile or saved progress from the machine running the tests.
-        cmd.env("HOME", home);
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        // English whatever the machine's locale (a Japanese one would switch the UI).
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env_remove("LC_ALL");
-        cmd.env_remove("LC_MESSAGES");
-        cmd.cwd(home);
-        let child = pair.slave.spawn_command(cmd).expect("spawn opsdeck");
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let raw = Arc::new(Mutex::new(Vec::new()));
-        let (s2, r2) = (screen.clone(), raw.clone());
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s2.lock().unwrap().process(&buf[..n]);
-                r2.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        Session {
-            child,
-            master: pair.master,
-            writer,
-            screen,
-            raw,
-            _dir: None,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    fn send(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Wait until the screen satisfies `pred`; panics with the screen on timeout.
-    fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let t = self.text();
-            if pred(&t) {
-                return t;
-            }
-            if start.elapsed() > timeout {
-                panic!("timed out waiting for {what}; screen:\n{t}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_exit(&mut self, timeout: Duration) -> portable_pty::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // let the reader drain the last bytes
-                std::thread::sleep(Duration::from_millis(200));
-                return status;
-            }
-            if start.elapsed() > timeout {
-                let _ = self.child.kill();
-                panic!("opsdeck did not exit; screen:\n{}", self.text());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn raw(&self) -> Vec<u8> {
-        self.raw.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Session {
-    /// A failed test must not leave a console running behind it.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+use portable_pty::PtySize;
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
@@ -178,7 +38,12 @@ const T: Duration = Duration::from_secs(30);
 
 #[test]
 fn demo_walk_keys_and_restore() {
-    let mut s = Session::start("walk", &["--demo", "bad-deploy", "--speed", "60"], 160, 48);
+    let mut s = Session::start(
+        "e2e-walk",
+        &["--demo", "bad-deploy", "--speed", "60"],
+        160,
+        48,
+    );
     s.wait_for("the console", T, |t| {
         t.contains("Alarms") && t.contains("Log tail") && t.contains("Latency")
     });
@@ -226,7 +91,7 @@ fn demo_walk_keys_and_restore() {
 
 #[test]
 fn too_small_then_resized() {
-    let mut s = Session::start("small", &["--demo", "calm"], 60, 20);
+    let mut s = Session::start("e2e-small", &["--demo", "calm"], 60, 20);
     s.wait_for("the too-small notice", T, |t| t.contains("too small"));
     s.master
         .resize(PtySize {
@@ -246,11 +111,11 @@ fn too_small_then_resized() {
 
 #[test]
 fn bad_keymap_is_refused_with_file_and_line_before_the_screen_is_touched() {
-    let dir = tempdir::Dir::new("badkeymap");
+    let dir = Scratch::new("e2e-badkeymap");
     let path = dir.0.join("bad.toml");
     std::fs::write(&path, "[keys]\nq = \"quit\"\nx = \"explode\"\n").unwrap();
     let mut s = Session::start(
-        "badkeymap-run",
+        "e2e-badkeymap-run",
         &["--demo", "--keymap", path.to_str().unwrap()],
         100,
         30,
@@ -269,7 +134,7 @@ fn bad_keymap_is_refused_with_file_and_line_before_the_screen_is_touched() {
 
 #[test]
 fn sigterm_restores_the_terminal() {
-    let mut s = Session::start("term", &["--demo", "latency"], 120, 40);
+    let mut s = Session::start("e2e-term", &["--demo", "latency"], 120, 40);
     s.wait_for("the console", T, |t| t.contains("Alarms"));
     let pid = s.child.process_id().expect("pid");
     let ok = std::process::Command::new("kill")
@@ -283,7 +148,7 @@ fn sigterm_restores_the_terminal() {
 
 #[test]
 fn runbook_progress_survives_kill_9() {
-    let home = tempdir::Dir::new("kill9");
+    let home = Scratch::new("e2e-kill9");
     let args = ["--demo", "bad-deploy", "--speed", "60"];
     let mut s = Session::start_in(&home.0, &args, 160, 48);
     s.wait_for("a firing alarm", T, |t| t.contains("ALARM"));
@@ -306,7 +171,7 @@ fn runbook_progress_survives_kill_9() {
 
 #[test]
 fn mouse_click_focuses_and_wheel_scrolls_the_log() {
-    let mut s = Session::start("mouse", &["--demo", "calm", "--speed", "10"], 160, 48);
+    let mut s = Session::start("e2e-mouse", &["--demo", "calm", "--speed", "10"], 160, 48);
     s.wait_for("the console", T, |t| t.contains("Log tail FOLLOW"));
     // SGR mouse report: left button press at column 150, row 40 (1-based), inside the log.
     s.send("\x1b[<0;150;40M\x1b[<0;150;40m");
@@ -330,20 +195,14 @@ fn mouse_click_focuses_and_wheel_scrolls_the_log() {
     assert_restored(&s.raw());
 }
 
-fn aws_env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run ./scripts/test (it starts the AWS emulator)")
-    })
-}
-
 /// `opsdeck` with no flags, against the seeded emulator: the seeded resources and values in
 /// the panes, the seeded alarm, the seeded (sanitised) log lines, and the API counter.
 #[test]
 fn aws_console_shows_the_seeded_account() {
     // The endpoint variables come from the environment ./scripts/test sets; say so if absent.
-    aws_env("AWS_ENDPOINT_URL");
-    aws_env("OPSDECK_TEST_SEEDED");
-    let mut s = Session::start("aws", &[], 200, 60);
+    common::env("AWS_ENDPOINT_URL");
+    common::env("OPSDECK_TEST_SEEDED");
+    let mut s = Session::start("e2e-aws", &[], 200, 60);
     let t = s.wait_for(
         "the account's resources and values",
         Duration::from_secs(90),
@@ -395,7 +254,7 @@ fn aws_console_shows_the_seeded_account() {
 /// Missing credentials: a plain explanation, exit 2, and the terminal never touched.
 #[test]
 fn aws_without_credentials_explains_what_to_do() {
-    let home = tempdir::Dir::new("nocreds");
+    let home = Scratch::new("e2e-nocreds");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
         .args(["--log-file", "/dev/null", "--profile", "nobody"])
         .env_clear()

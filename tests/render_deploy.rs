@@ -2,27 +2,11 @@
 //! the since-deploy comparison in the panes, a deploy marked by hand; snapshotted with insta.
 
 mod common;
+use common::render::{demo_at, frame};
 
 use opsdeck::app::{self, Action, AppState, Command};
 use opsdeck::i18n::Lang;
 use opsdeck::session::{self, Files};
-use opsdeck::snapshot;
-
-fn demo_at(scenario: &str, minutes: i64) -> AppState {
-    let (mut state, mut source, _) = session::demo(
-        scenario,
-        opsdeck::source::demo::DEFAULT_SEED,
-        &Files::default(),
-    )
-    .expect("the demo starts");
-    let now = opsdeck::source::demo::DemoSource::epoch() + minutes * 60;
-    session::advance(&mut state, &mut source, now);
-    state
-}
-
-fn frame(state: &mut AppState, cols: u16, rows: u16) -> String {
-    snapshot::to_text(&snapshot::render(state, cols, rows))
-}
 
 fn press(state: &mut AppState, c: Command) {
     app::update(state, Action::Command(c));

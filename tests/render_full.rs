@@ -1,25 +1,10 @@
 //! The full screen on the demo, rendered headlessly (the same `ui::render` the TUI draws with),
 //! snapshotted with insta at the compact and the large layout.
 
-use opsdeck::app::{self, Action, AppState, Command};
-use opsdeck::session::{self, Files};
-use opsdeck::snapshot;
+mod common;
+use common::render::{demo_at, frame};
 
-fn demo_at(scenario: &str, minutes: i64) -> AppState {
-    let (mut state, mut source, _) = session::demo(
-        scenario,
-        opsdeck::source::demo::DEFAULT_SEED,
-        &Files::default(),
-    )
-    .expect("the demo starts");
-    let now = opsdeck::source::demo::DemoSource::epoch() + minutes * 60;
-    session::advance(&mut state, &mut source, now);
-    state
-}
-
-fn frame(state: &mut AppState, cols: u16, rows: u16) -> String {
-    snapshot::to_text(&snapshot::render(state, cols, rows))
-}
+use opsdeck::app::{self, Action, Command};
 
 #[test]
 fn bad_deploy_80x24() {

@@ -2,14 +2,13 @@
 //! clipboard), presentation mode at shared-screen sizes, the themes and NO_COLOR.
 
 mod common;
-use common::render::{screen, text};
+use common::render::{demo_at, screen, text};
 
 use opsdeck::app::{self, Action, AppState, Command, PaneId};
 use opsdeck::model::alarm::{AlarmState, CloudAlarm};
 use opsdeck::model::environment::Environment;
 use opsdeck::model::threshold::Level;
 use opsdeck::model::{RawLog, Update};
-use opsdeck::session::{self, Files};
 use opsdeck::ui::theme::Theme;
 use opsdeck::warroom;
 use ratatui::buffer::Buffer;
@@ -25,18 +24,6 @@ const USER_ID: &str = "u-7731-xq";
 
 /// Everything that must never reach a shared screen while redaction is on.
 const SECRETS: [&str; 7] = [ACCOUNT, EMAIL, IP, IP6, KEY, PASSWORD, USER_ID];
-
-fn demo_at(scenario: &str, minutes: i64) -> AppState {
-    let (mut state, mut source, _) = session::demo(
-        scenario,
-        opsdeck::source::demo::DEFAULT_SEED,
-        &Files::default(),
-    )
-    .expect("the demo starts");
-    let now = opsdeck::source::demo::DemoSource::epoch() + minutes * 60;
-    session::advance(&mut state, &mut source, now);
-    state
-}
 
 /// The bad-deploy demo with identifiers in its logs, a CloudWatch alarm and a runbook step.
 fn hostile() -> AppState {

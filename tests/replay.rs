@@ -6,11 +6,12 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
+use common::pty::{self, Session};
 use common::render::{screen, text};
+use common::{cli, Scratch};
 use opsdeck::app::{Action, AppState, Command, InputKey};
 use opsdeck::record::{self, Header, Recorder, Views};
 use opsdeck::replay::Player;
@@ -18,24 +19,6 @@ use opsdeck::session::{self, Files};
 use opsdeck::source::demo::{self, DemoSource};
 use opsdeck::source::Source;
 use ratatui::buffer::Buffer;
-
-/// A scratch directory removed on drop.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("opsdeck-replay-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// The frame the state draws at its own terminal size.
 fn frame(state: &AppState) -> Buffer {
@@ -119,7 +102,7 @@ fn assert_same(label: &str, got: &Buffer, want: &Buffer) {
 
 #[test]
 fn replay_reproduces_the_recorded_frames_exactly() {
-    let dir = Dir::new("frames");
+    let dir = Scratch::new("replay-frames");
     let path = dir.0.join("session.jsonl.gz");
     let frames = record_demo(&path);
     let rec = record::read(&path).unwrap();
@@ -165,7 +148,7 @@ fn replay_reproduces_the_recorded_frames_exactly() {
 
 #[test]
 fn a_replay_frame_with_its_status_bar() {
-    let dir = Dir::new("status");
+    let dir = Scratch::new("replay-status");
     let path = dir.0.join("s.jsonl.gz");
     record_demo(&path);
     let mut rec = record::read(&path).unwrap();
@@ -208,7 +191,7 @@ fn last_line(screen: &str) -> &str {
 
 #[test]
 fn a_torn_end_is_a_warning_and_garbage_is_refused_with_file_and_line() {
-    let dir = Dir::new("damage");
+    let dir = Scratch::new("replay-damage");
     let path = dir.0.join("full.jsonl.gz");
     record_demo(&path);
     let full = record::read(&path).unwrap();
@@ -277,7 +260,7 @@ fn a_torn_end_is_a_warning_and_garbage_is_refused_with_file_and_line() {
 
 #[test]
 fn the_recording_is_compressed() {
-    let dir = Dir::new("size");
+    let dir = Scratch::new("replay-size");
     let path = dir.0.join("s.jsonl.gz");
     record_demo(&path);
     let bytes = std::fs::read(&path).unwrap();
@@ -304,7 +287,7 @@ fn the_recording_is_compressed() {
 
 #[test]
 fn profile_and_runbook_files_travel_in_the_header() {
-    let dir = Dir::new("files");
+    let dir = Scratch::new("replay-files");
     let root = env!("CARGO_MANIFEST_DIR");
     let profile = Path::new(root).join("profiles/demo.toml");
     let runbooks = dir.0.join("runbooks");
@@ -370,118 +353,21 @@ fn profile_and_runbook_files_travel_in_the_header() {
 // ---------------------------------------------------------------------------------------
 // The binary: `--record` in a pseudo-terminal, then `snapshot --replay` and `replay`.
 
-struct Pty {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    screen: Arc<Mutex<vt100::Parser>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-}
+const T: Duration = Duration::from_secs(30);
 
-impl Pty {
-    fn start(home: &Path, args: &[&str], cols: u16, rows: u16) -> Pty {
-        use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
-        cmd.args(args);
-        cmd.arg("--log-file");
-        cmd.arg(home.join("opsdeck.log"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", home);
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env_remove("LC_ALL");
-        cmd.env_remove("LC_MESSAGES");
-        cmd.env_remove("NO_COLOR");
-        cmd.cwd(home);
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
-        let s2 = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s2.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Pty {
-            child,
-            writer,
-            screen,
-            _master: pair.master,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().screen().contents()
-    }
-
-    fn send(&mut self, s: &str) {
-        self.writer.write_all(s.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let t = self.text();
-            if pred(&t) {
-                return t;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                panic!("timed out waiting for {what}; screen:\n{t}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            if start.elapsed() > Duration::from_secs(30) {
-                let _ = self.child.kill();
-                panic!("opsdeck did not exit; screen:\n{}", self.text());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Pty {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+/// The binary in a pseudo-terminal with `home` as HOME, without the machine's `NO_COLOR`.
+fn pty(home: &Path, args: &[&str], cols: u16, rows: u16) -> Session {
+    let mut cmd = pty::command(home, args);
+    cmd.env_remove("NO_COLOR");
+    Session::spawn(cmd, cols, rows)
 }
 
 fn opsdeck(home: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+    cli::command(home)
         .args(args)
         .arg("--log-file")
         .arg(home.join("opsdeck.log"))
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
-        .env("LANG", "C.UTF-8")
-        .env_remove("LC_ALL")
-        .env_remove("LC_MESSAGES")
         .current_dir(home)
         .output()
         .unwrap()
@@ -489,31 +375,26 @@ fn opsdeck(home: &Path, args: &[&str]) -> std::process::Output {
 
 #[test]
 fn the_binary_records_replays_and_snapshots_a_recording() {
-    let dir = Dir::new("cli");
+    let dir = Scratch::new("replay-cli");
     let home = &dir.0;
     let file = home.join("war-room.jsonl.gz");
     let file_s = file.to_str().unwrap();
 
     // Record a few seconds of the demo at ×60, opening the top alarm's runbook on the way.
-    let mut s = Pty::start(
+    let mut s = pty(
         home,
         &["--demo", "--speed", "60", "--record", file_s],
         120,
         40,
     );
-    s.wait_for("a firing alarm", |t| t.contains("ALARM"));
+    s.wait_for("a firing alarm", T, |t| t.contains("ALARM"));
     s.send("a");
     s.send("\r");
-    s.wait_for("the runbook", |t| t.contains("[ ]"));
+    s.wait_for("the runbook", T, |t| t.contains("[ ]"));
     s.send("d");
-    s.wait_for("a step done", |t| t.contains("Runbook 1/"));
+    s.wait_for("a step done", T, |t| t.contains("Runbook 1/"));
     std::thread::sleep(Duration::from_millis(1500));
-    s.send("q");
-    assert!(s.wait_exit().success());
-
-    let rec = record::read(&file).unwrap();
-    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
-    assert_rebuilt_exactly(home);
+    let rec = quit_and_read(&mut s, &file, home);
     assert_eq!(
         rec.header.size,
         (80, 24),
@@ -593,24 +474,24 @@ fn the_binary_records_replays_and_snapshots_a_recording() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
 
     // The replay in the terminal: playing, paused, faster, the end, quit.
-    let mut r = Pty::start(home, &["replay", file_s], 120, 40);
-    r.wait_for("the replay bar", |t| t.contains("REPLAY ×1"));
+    let mut r = pty(home, &["replay", file_s], 120, 40);
+    r.wait_for("the replay bar", T, |t| t.contains("REPLAY ×1"));
     r.send(".");
-    r.wait_for("paused", |t| t.contains("PAUSED ×1"));
+    r.wait_for("paused", T, |t| t.contains("PAUSED ×1"));
     r.send(".");
     r.send(">");
     r.send(">");
     r.send(">");
-    r.wait_for("faster", |t| t.contains("REPLAY ×8"));
-    let t = r.wait_for("the end", |t| t.contains("END OF RECORDING"));
+    r.wait_for("faster", T, |t| t.contains("REPLAY ×8"));
+    let t = r.wait_for("the end", T, |t| t.contains("END OF RECORDING"));
     assert!(t.contains("Runbook 1/"), "the last frame stays:\n{t}");
     r.send("<<<");
     r.send("[");
-    r.wait_for("a minute back: playing from the start", |t| {
+    r.wait_for("a minute back: playing from the start", T, |t| {
         t.contains("REPLAY ×1") && t.contains(" 0:0")
     });
     r.send("q");
-    assert!(r.wait_exit().success());
+    assert!(r.wait_exit(T).success());
 }
 
 fn frame_of(state: &mut AppState) -> Buffer {
@@ -627,23 +508,18 @@ fn an_aws_session_records_and_replays_without_aws() {
         std::env::var("OPSDECK_TEST_SEEDED").is_ok(),
         "run ./scripts/test (it starts the AWS emulator)"
     );
-    let dir = Dir::new("aws");
+    let dir = Scratch::new("replay-aws");
     let home = &dir.0;
     let file = home.join("aws.jsonl.gz");
     let file_s = file.to_str().unwrap();
-    let mut s = Pty::start(home, &["--record", file_s], 160, 48);
-    s.wait_for("the account's resources", |t| {
+    let mut s = pty(home, &["--record", file_s], 160, 48);
+    s.wait_for("the account's resources", T, |t| {
         t.contains("crypto-watch-api") && t.contains("LambdaErrorAlarm")
     });
     std::thread::sleep(Duration::from_millis(1500));
     s.send("a");
     std::thread::sleep(Duration::from_millis(500));
-    s.send("q");
-    assert!(s.wait_exit().success());
-
-    let rec = record::read(&file).unwrap();
-    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
-    assert_rebuilt_exactly(home);
+    let rec = quit_and_read(&mut s, &file, home);
     assert_eq!(
         rec.header.profile,
         record::ProfileText::Builtin("aws".into())
@@ -675,6 +551,17 @@ fn an_aws_session_records_and_replays_without_aws() {
     let mut p = Player::new(rec).unwrap().follow_size(true);
     p.seek_to(total / 1000 * 1000);
     assert_eq!(text(&frame_of(p.state_mut())), frame);
+}
+
+/// Quit the recording session `s`; its recording in `file` reads whole, and its header
+/// rebuilt the session's starting state (see [`assert_rebuilt_exactly`]).
+fn quit_and_read(s: &mut Session, file: &Path, home: &Path) -> record::Recording {
+    s.send("q");
+    assert!(s.wait_exit(T).success());
+    let rec = record::read(file).unwrap();
+    assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
+    assert_rebuilt_exactly(home);
+    rec
 }
 
 /// The session's log has no `--record` warning: the header rebuilt a starting state that

@@ -11,6 +11,17 @@ pub const MINUTE: Ts = 60;
 pub const HOUR: Ts = 3600;
 pub const DAY: Ts = 86_400;
 
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// `HH:MM:SS` (UTC) of a timestamp.
 pub fn hms(ts: Ts) -> String {
     let s = ts.rem_euclid(DAY);

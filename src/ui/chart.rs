@@ -123,9 +123,17 @@ pub fn fmt_count(v: f64) -> String {
     if v.fract() != 0.0 && v.abs() < 100.0 {
         return sig3(v);
     }
+    grouped(v)
+}
+
+/// A whole number grouped by thousands: `1,234,567`.
+pub fn grouped(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
     let n = v.round() as i64;
     let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + 4);
+    let mut out = String::with_capacity(digits.len() + 8);
     if n < 0 {
         out.push('-');
     }
@@ -449,7 +457,7 @@ pub fn rows_from(area: Rect, top: u16) -> Rect {
 // ---------------------------------------------------------------------------------------------
 // Big digits
 
-const BIG: [(char, [&str; 3]); 12] = [
+const BIG: [(char, [&str; 3]); 13] = [
     ('0', ["┏━┓", "┃ ┃", "┗━┛"]),
     ('1', ["╺┓ ", " ┃ ", "╺┻╸"]),
     ('2', ["┏━┓", "┏━┛", "┗━╸"]),
@@ -462,6 +470,7 @@ const BIG: [(char, [&str; 3]); 12] = [
     ('9', ["┏━┓", "┗━┫", "╺━┛"]),
     ('.', [" ", " ", "•"]),
     ('-', ["   ", "╺━╸", "   "]),
+    (':', ["•", " ", "•"]),
 ];
 
 fn big_glyph(c: char) -> Option<&'static [&'static str; 3]> {

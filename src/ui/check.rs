@@ -498,7 +498,7 @@ fn pattern_list(
     }
     let new = check.report.new_patterns();
     let row = |count: u64, text: &str, style: Style| {
-        let n = crate::check::grouped(count as f64);
+        let n = super::chart::grouped(count as f64);
         let n = format!("{n:>7} × ");
         let rest = w.saturating_sub(width(&n));
         Line::from(vec![

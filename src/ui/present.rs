@@ -170,6 +170,8 @@ pub fn tiles(state: &AppState) -> Vec<Tile> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     pub banner: Rect,
+    /// Deploy watch: the rollback gates row under the banner, when shown.
+    pub gates: Option<Rect>,
     pub tiles: Vec<Rect>,
     /// Error rate, latency.
     pub charts: [Rect; 2],
@@ -177,17 +179,28 @@ pub struct Layout {
     pub bottom: [Rect; 2],
 }
 
-/// The presentation layout of `area`: rects may be empty when it is small.
-pub fn layout(area: Rect) -> Layout {
+/// The presentation layout of `area`: rects may be empty when it is small. With `gates`
+/// (deploy watch on) the rollback gates row sits under the banner, as in the console: during
+/// a deploy it is what the war room watches.
+pub fn layout(area: Rect, gates: bool) -> Layout {
     let banner = Rect {
         height: area.height.min(1),
         ..area
     };
-    let body = Rect {
+    let mut body = Rect {
         y: area.y + banner.height,
         height: area.height - banner.height,
         ..area
     };
+    let gates = (gates && body.height > 2 * super::layout::GATES_HEIGHT).then(|| {
+        let row = Rect {
+            height: super::layout::GATES_HEIGHT,
+            ..body
+        };
+        body.y += row.height;
+        body.height -= row.height;
+        row
+    });
     // Six tiles in a row on a wide screen, two rows of three otherwise; tall enough for big
     // digits (border, three rows of digits, a detail line) when there is room.
     let cols: u16 = if body.width >= 120 { 6 } else { 3 };
@@ -236,6 +249,7 @@ pub fn layout(area: Rect) -> Layout {
     });
     Layout {
         banner,
+        gates,
         tiles,
         charts,
         bottom,
@@ -247,8 +261,11 @@ pub fn render(area: Rect, buf: &mut Buffer, state: &AppState, theme: &Theme) {
     if area.is_empty() {
         return;
     }
-    let l = layout(area);
+    let l = layout(area, state.ui.deploy_view);
     render_banner(l.banner, buf, state, theme);
+    if let Some(rect) = l.gates {
+        super::gates::render(rect, buf, state, theme);
+    }
     let ctx = PaneCtx {
         focused: false,
         compact: false,
@@ -512,8 +529,10 @@ pub fn render_step(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx
         ));
     }
     let deadline = alarm.and_then(|a| Some((a, deadline_text_in(a, now, lang)?)));
-    // `12m05s left`: 12 in big digits under the alarm, the rest beside it.
-    let big = deadline.as_ref().filter(|(_, text)| {
+    // The countdown as a clock in big digits under the alarm (`12:05 left`), when there is
+    // room and the language puts the number first; else `12m05s left` beside the alarm.
+    let clock = alarm.and_then(|a| Some((a, countdown_clock(a, now, lang)?)));
+    let big = clock.as_ref().filter(|(_, text)| {
         inner.height >= 10
             && !chart::split_number(text).0.is_empty()
             && chart::big_width(text) as usize + width(text) <= w
@@ -585,13 +604,33 @@ pub fn render_step(area: Rect, buf: &mut Buffer, state: &AppState, ctx: &PaneCtx
     }
 }
 
+/// The deadline as a clock, `12:05 left` or `1:02:00 overdue` (in `lang`'s words).
+fn countdown_clock(
+    a: &crate::model::alarm::Alarm,
+    now: crate::model::time::Ts,
+    lang: Lang,
+) -> Option<String> {
+    let left = a.deadline_left(now)?;
+    let t = left.abs();
+    let clock = if t >= 3600 {
+        format!("{}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+    } else {
+        format!("{}:{:02}", t / 60, t % 60)
+    };
+    Some(if left >= 0 {
+        Msg::AlarmLeft.fill(lang, &[&clock])
+    } else {
+        Msg::AlarmOverdue.fill(lang, &[&clock])
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn layout_fits_and_never_overlaps() {
-        for (w, h) in [
+        let sizes = [
             (128, 36),
             (160, 45),
             (80, 24),
@@ -599,10 +638,12 @@ mod tests {
             (1, 1),
             (0, 0),
             (200, 3),
-        ] {
+        ];
+        for ((w, h), gates) in sizes.into_iter().flat_map(|s| [(s, false), (s, true)]) {
             let area = Rect::new(0, 0, w, h);
-            let l = layout(area);
+            let l = layout(area, gates);
             let mut all = vec![l.banner];
+            all.extend(l.gates);
             all.extend(&l.tiles);
             all.extend(l.charts);
             all.extend(l.bottom);
@@ -621,10 +662,10 @@ mod tests {
                 }
             }
         }
-        let l = layout(Rect::new(0, 0, 128, 36));
+        let l = layout(Rect::new(0, 0, 128, 36), false);
         assert_eq!(l.tiles.len(), 6);
         assert!(l.tiles.iter().all(|t| t.height == 6 && t.y == 1));
-        let l = layout(Rect::new(0, 0, 80, 24));
+        let l = layout(Rect::new(0, 0, 80, 24), false);
         assert!(l.tiles.iter().all(|t| t.height == 3));
         assert_eq!(l.tiles[3].y, 4);
     }

@@ -16,6 +16,7 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use crate::config::check_keys;
 use crate::model::alarm::Severity;
 use crate::model::log::LogLevel;
 use crate::model::threshold::Level;
@@ -88,10 +89,7 @@ pub struct ThemeError {
 
 impl fmt::Display for ThemeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "theme {}, line {}: {}", self.origin, line, self.message),
-            None => write!(f, "theme {}: {}", self.origin, self.message),
-        }
+        crate::config::write_file_error(f, "theme", &self.origin, self.line, &self.message)
     }
 }
 
@@ -187,7 +185,9 @@ impl Theme {
         let doc = DeTable::parse(text)
             .map_err(|e| err(e.span(), format!("not valid TOML: {}", e.message())))?;
         let top = doc.get_ref();
-        check_keys(top, &["name", "colors"], "the theme", &err)?;
+        check_keys(top, &["name", "colors"], "the theme", |span, m| {
+            err(Some(span), m)
+        })?;
         // Start from the dark theme's colours, built in code so a broken dark.toml cannot
         // recurse here.
         let mut theme = Theme {
@@ -229,7 +229,7 @@ impl Theme {
                 ),
             ));
         };
-        check_keys(colors, ROLES, "[colors]", &err)?;
+        check_keys(colors, ROLES, "[colors]", |span, m| err(Some(span), m))?;
         for (key, v) in colors.iter() {
             let key = key.get_ref().as_ref();
             if key == "series" {
@@ -478,30 +478,6 @@ fn describe(v: &DeValue) -> String {
         DeValue::Float(f) => format!("the number {f}"),
         DeValue::Boolean(b) => format!("{b}"),
         other => format!("a {}", other.type_str()),
-    }
-}
-
-fn check_keys<E>(
-    table: &DeTable,
-    known: &[&str],
-    what: &str,
-    err: &impl Fn(Option<Range<usize>>, String) -> E,
-) -> Result<(), E> {
-    let mut unknown: Vec<_> = table
-        .keys()
-        .filter(|k| !known.contains(&k.get_ref().as_ref()))
-        .collect();
-    unknown.sort_by_key(|k| k.span().start);
-    match unknown.first() {
-        None => Ok(()),
-        Some(k) => Err(err(
-            Some(k.span()),
-            format!(
-                "unknown key `{}` in {what}; known keys: {}",
-                k.get_ref(),
-                known.join(", ")
-            ),
-        )),
     }
 }
 

@@ -1,11 +1,31 @@
-//! Shared by the render tests: the whole screen or one pane drawn into a buffer, and a buffer
-//! as text.
+//! Shared by the render tests: the demo at a moment, the whole screen or one pane drawn into a
+//! buffer, and a buffer as text.
 
 use opsdeck::app::{AppState, PaneId};
+use opsdeck::session::{self, Files};
+use opsdeck::snapshot;
 use opsdeck::ui::{self, PaneCtx};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use unicode_width::UnicodeWidthStr;
+
+/// The demo `scenario` with the default seed, `minutes` after its start.
+pub fn demo_at(scenario: &str, minutes: i64) -> AppState {
+    let (mut state, mut source, _) = session::demo(
+        scenario,
+        opsdeck::source::demo::DEFAULT_SEED,
+        &Files::default(),
+    )
+    .expect("the demo starts");
+    let now = opsdeck::source::demo::DemoSource::epoch() + minutes * 60;
+    session::advance(&mut state, &mut source, now);
+    state
+}
+
+/// The whole screen at `cols`×`rows` as the headless `snapshot` draws it, as text.
+pub fn frame(state: &mut AppState, cols: u16, rows: u16) -> String {
+    snapshot::to_text(&snapshot::render(state, cols, rows))
+}
 
 /// The whole screen at `w`×`h`.
 pub fn screen(state: &AppState, w: u16, h: u16) -> Buffer {

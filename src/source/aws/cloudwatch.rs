@@ -969,6 +969,17 @@ pub async fn fetch_window(
     Ok((plan.evaluate(&results), stats))
 }
 
+/// The points of one series from a plan's updates.
+pub fn points_of(updates: &[Update], key: &str) -> Vec<(Ts, f64)> {
+    updates
+        .iter()
+        .find_map(|u| match u {
+            Update::Points { key: k, points } if k == key => Some(points.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// GetMetricData gets longer than other calls: a first read of 3 hours of 500 metrics is a
 /// big answer, and a retry after a timeout is billed again.
 pub fn metric_data_timeouts() -> aws_config::timeout::TimeoutConfig {
@@ -1081,16 +1092,6 @@ mod tests {
             .unwrap_or_else(|| panic!("no query {name} {dim}"))
     }
 
-    fn points(updates: &[Update], key: &str) -> Vec<(Ts, f64)> {
-        updates
-            .iter()
-            .find_map(|u| match u {
-                Update::Points { key: k, points } if k == key => Some(points.clone()),
-                _ => None,
-            })
-            .unwrap_or_default()
-    }
-
     #[test]
     fn ids_are_valid_and_unique() {
         let apis = vec!["a".to_string(), "b".to_string()];
@@ -1182,15 +1183,18 @@ mod tests {
         r.insert(id_of(&p, "ReadThrottleEvents", "t"), series(&[(0, 2.0)]));
         r.insert(id_of(&p, "WriteThrottleEvents", "t"), series(&[(0, 3.0)]));
         let u = p.evaluate(&r);
-        assert_eq!(points(&u, keys::REQUESTS), vec![(0, 1000.0), (60, 1000.0)]);
-        assert_eq!(points(&u, keys::ERROR_5XX), vec![(0, 2.0)]);
-        assert_eq!(points(&u, keys::ERROR_4XX), vec![(0, 3.0), (60, 0.0)]);
-        assert_eq!(points(&u, keys::ERROR_RATE), vec![(0, 5.0), (60, 0.0)]);
-        assert_eq!(points(&u, keys::P95), vec![(0, 900.0)]);
-        assert_eq!(points(&u, keys::DB_READ_LATENCY), vec![(0, 3.0)]);
-        assert!(points(&u, keys::DB_WRITE_LATENCY).is_empty());
-        assert_eq!(points(&u, &keys::dynamo_read("t")), vec![(0, 30.0)]);
-        assert_eq!(points(&u, &keys::dynamo_throttles("t")), vec![(0, 5.0)]);
+        assert_eq!(
+            points_of(&u, keys::REQUESTS),
+            vec![(0, 1000.0), (60, 1000.0)]
+        );
+        assert_eq!(points_of(&u, keys::ERROR_5XX), vec![(0, 2.0)]);
+        assert_eq!(points_of(&u, keys::ERROR_4XX), vec![(0, 3.0), (60, 0.0)]);
+        assert_eq!(points_of(&u, keys::ERROR_RATE), vec![(0, 5.0), (60, 0.0)]);
+        assert_eq!(points_of(&u, keys::P95), vec![(0, 900.0)]);
+        assert_eq!(points_of(&u, keys::DB_READ_LATENCY), vec![(0, 3.0)]);
+        assert!(points_of(&u, keys::DB_WRITE_LATENCY).is_empty());
+        assert_eq!(points_of(&u, &keys::dynamo_read("t")), vec![(0, 30.0)]);
+        assert_eq!(points_of(&u, &keys::dynamo_throttles("t")), vec![(0, 5.0)]);
         // Outputs without points are left out.
         assert!(!u
             .iter()
@@ -1380,9 +1384,9 @@ mod tests {
         );
         r.insert(id_of(&p, "Invocations", "api"), series(&[(0, 999.0)]));
         let u = p.evaluate(&r);
-        assert_eq!(points(&u, keys::REQUESTS), vec![(0, 400.0), (60, 0.0)]);
-        assert_eq!(points(&u, keys::ERROR_RATE), vec![(0, 0.5), (60, 0.0)]);
-        assert_eq!(points(&u, keys::P99), vec![(0, 1500.0)]);
+        assert_eq!(points_of(&u, keys::REQUESTS), vec![(0, 400.0), (60, 0.0)]);
+        assert_eq!(points_of(&u, keys::ERROR_RATE), vec![(0, 0.5), (60, 0.0)]);
+        assert_eq!(points_of(&u, keys::P99), vec![(0, 1500.0)]);
     }
 
     #[test]
@@ -1485,7 +1489,7 @@ mod tests {
                 }
             );
             assert_eq!(
-                points(&updates, &keys::lambda_throttles("api")),
+                points_of(&updates, &keys::lambda_throttles("api")),
                 vec![(7200, 1.0), (7260, 2.0), (7320, 3.0)]
             );
             assert_eq!(page1.num_calls(), 1);

@@ -35,8 +35,7 @@ use crate::check::{CheckInput, LogInput, QueryInfo, PERIOD, WINDOW};
 use crate::config::AwsSettings;
 use crate::model::metrics::{keys, Inventory};
 use crate::model::patterns::Patterns;
-use crate::model::time::{align, Ts};
-use crate::model::Update;
+use crate::model::time::{align, days_from_civil, Ts, DAY};
 
 /// Scope of Insights failures.
 pub const SCOPE_INSIGHTS: &str = "aws/logs/insights";
@@ -395,15 +394,7 @@ pub fn parse_timestamp(s: &str) -> Option<Ts> {
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    // Days from civil (proleptic Gregorian).
-    let y = if mo <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + mi * 60 + se)
+    Some(days_from_civil(y, mo, d) * DAY + h * 3600 + mi * 60 + se)
 }
 
 /// Group a query's rows into patterns (error lines only).
@@ -430,44 +421,16 @@ pub fn log_groups(
     inv: &Inventory,
     settings: &AwsSettings,
 ) -> Vec<String> {
-    let mut groups = Vec::new();
-    if !settings.no_function_logs {
-        if let Some(g) = result.log_groups() {
-            groups.extend(
-                g.iter()
-                    .filter(|g| {
-                        inv.functions
-                            .iter()
-                            .any(|f| g.as_str() == inventory::default_log_group(&f.name))
-                            || !g.starts_with("/aws/lambda/")
-                    })
-                    .cloned(),
-            );
-        }
-    }
-    for g in &settings.log_groups {
-        if !groups.contains(g) {
-            groups.push(g.clone());
-        }
-    }
+    let mut groups = inventory::groups_to_read(result, inv, settings, &[]);
     groups.truncate(MAX_GROUPS_PER_QUERY);
     groups
 }
 
-/// The points of one series from a plan's updates.
-fn points_of(updates: &[Update], key: &str) -> Vec<(Ts, f64)> {
-    updates
-        .iter()
-        .find_map(|u| match u {
-            Update::Points { key: k, points } if k == key => Some(points.clone()),
-            _ => None,
-        })
-        .unwrap_or_default()
-}
-
-/// Everything the daily check reads, for the 48 hours before `end` (aligned down to 5
-/// minutes). `progress` sees every query's status as it changes. Failures of a part are in the
-/// input (`metrics_error`, `alarms.error`, `logs.error`, a query's `error`); nothing panics and
+/// Everything the daily check reads, for the 48 hours up to the 5-minute boundary after `end`
+/// (so an alarm that changed or a line logged a moment ago is inside today's window; the
+/// newest period is partial, which moves a 24-hour total by a fraction of a percent).
+/// `progress` sees every query's status as it changes. Failures of a part are in the input
+/// (`metrics_error`, `alarms.error`, `logs.error`, a query's `error`); nothing panics and
 /// nothing is retried beyond the SDK's retries and the queue's.
 pub async fn daily_check(
     clients: &Clients,
@@ -476,7 +439,7 @@ pub async fn daily_check(
     opts: &CheckOptions,
     progress: &(dyn Fn(&QueryInfo) + Sync),
 ) -> CheckInput {
-    let end = align(end, PERIOD);
+    let end = align(end, PERIOD) + PERIOD;
     let start = end - 2 * WINDOW;
     let result = inventory::fetch(clients).await;
     let mut inv = result.inventory();
@@ -566,9 +529,9 @@ pub async fn daily_check(
     let (metrics, alarms, logs) = tokio::join!(metrics, alarms, logs);
     let (requests, error_rate, latency, metrics_error, cost) = match metrics {
         Ok((updates, stats)) => (
-            points_of(&updates, keys::REQUESTS),
-            points_of(&updates, keys::ERROR_RATE),
-            points_of(&updates, keys::P95),
+            cloudwatch::points_of(&updates, keys::REQUESTS),
+            cloudwatch::points_of(&updates, keys::ERROR_RATE),
+            cloudwatch::points_of(&updates, keys::P95),
             None,
             stats.cost_usd(),
         ),

@@ -296,6 +296,44 @@ pub fn default_log_group(function: &str) -> String {
     format!("/aws/lambda/{function}")
 }
 
+/// The log groups to read: of the groups the account listed, those of the functions the
+/// profile selects and every group that is not a function's (none of them with
+/// `no_function_logs`), then the profile's `log_groups`. When Lambda was not read this time
+/// (`result` has no groups), the functions' groups of `kept` stand in for the listed ones.
+pub fn groups_to_read(
+    result: &InventoryResult,
+    inv: &Inventory,
+    settings: &AwsSettings,
+    kept: &[String],
+) -> Vec<String> {
+    let mut groups = Vec::new();
+    if !settings.no_function_logs {
+        match result.log_groups() {
+            Some(g) => groups.extend(
+                g.iter()
+                    .filter(|g| {
+                        inv.functions
+                            .iter()
+                            .any(|f| g.as_str() == default_log_group(&f.name))
+                            || !g.starts_with("/aws/lambda/")
+                    })
+                    .cloned(),
+            ),
+            None => groups.extend(
+                kept.iter()
+                    .filter(|g| g.starts_with("/aws/lambda/"))
+                    .cloned(),
+            ),
+        }
+    }
+    for g in &settings.log_groups {
+        if !groups.contains(g) {
+            groups.push(g.clone());
+        }
+    }
+    groups
+}
+
 /// Lambda: ListFunctions (paged), GetFunctionConcurrency per function, GetAccountSettings.
 pub async fn fetch_lambda(
     clients: &Clients,

@@ -327,35 +327,9 @@ async fn inventory_task(
                 true
             }
         });
-        let mut groups = Vec::new();
-        if !settings.no_function_logs {
-            match result.log_groups() {
-                Some(g) => groups.extend(
-                    g.iter()
-                        .filter(|g| {
-                            inv.functions
-                                .iter()
-                                .any(|f| g.as_str() == inventory::default_log_group(&f.name))
-                                || !g.starts_with("/aws/lambda/")
-                        })
-                        .cloned(),
-                ),
-                // Lambda was not read this time: keep the functions' groups we had.
-                None => groups.extend(
-                    log_control
-                        .borrow()
-                        .groups
-                        .iter()
-                        .filter(|g| g.starts_with("/aws/lambda/"))
-                        .cloned(),
-                ),
-            }
-        }
-        for g in &settings.log_groups {
-            if !groups.contains(g) {
-                groups.push(g.clone());
-            }
-        }
+        // With Lambda not read this time, the functions' groups we had are kept.
+        let groups =
+            inventory::groups_to_read(&result, &inv, &settings, &log_control.borrow().groups);
         log_control.send_if_modified(|c| {
             if c.groups == groups {
                 false

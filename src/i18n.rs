@@ -325,6 +325,8 @@ catalogue! {
     WarEnvUnset => "environment not set ([environment] in the profile)",
         "環境が未設定（プロファイルの [environment]）";
     WarAccount => "account {}", "アカウント {}";
+    WarEndpoint => "⚠ endpoint {} (not AWS)", "⚠ エンドポイント {}（AWS ではない）";
+    WarNotAws => "⚠ not AWS", "⚠ AWS ではない";
     WarLeave => "{} normal view", "{} 通常表示";
     WarStep => "step {} of {}", "手順 {}/{}";
     WarNoSection => "no runbook section opened for {}", "{} のランブックの節が開かれていません";

@@ -106,6 +106,9 @@ pub struct Header {
     pub account_id: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    /// The endpoint when it was not AWS itself (an emulator), for the banner.
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 /// One recorded action and when it happened, in milliseconds since the start.
@@ -224,6 +227,7 @@ impl Header {
             views,
             account_id: state.war.account_id.clone(),
             region: state.war.region.clone(),
+            endpoint: state.war.endpoint.clone(),
         };
         if let Err(e) = header.check(state) {
             tracing::warn!("--record: {e}");
@@ -258,6 +262,7 @@ impl Header {
         state.ui.size = self.size;
         state.war.account_id = self.account_id.clone();
         state.war.region = self.region.clone();
+        state.war.endpoint = self.endpoint.clone();
         state.lang = crate::i18n::Lang::parse(&self.lang).unwrap_or_default();
         let v = &self.views;
         crate::deploy::apply_cli(&mut state, v.deploy, v.deploy_start.as_deref())

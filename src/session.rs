@@ -148,6 +148,7 @@ pub async fn aws(
     let mut state = AppState::new(model, runbooks, keymap.help_lines(), source.label());
     state.war.account_id = account_id;
     state.war.region = Some(region).filter(|r| !r.is_empty());
+    state.war.endpoint = crate::source::aws::source::endpoint_override();
     Ok((state, source, keymap))
 }
 

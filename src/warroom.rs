@@ -29,6 +29,10 @@ pub struct WarRoom {
     pub account_id: Option<String>,
     /// The AWS region of the session.
     pub region: Option<String>,
+    /// The endpoint every AWS call goes to when it is not AWS itself (AWS_ENDPOINT_URL: an
+    /// emulator or a proxy); the banner says so, so that a test session never passes for
+    /// production on a shared screen.
+    pub endpoint: Option<String>,
 }
 
 /// `present`, `redact`, `theme`. Returns true when the screen changed.
@@ -143,6 +147,8 @@ pub struct Banner {
     pub region: Option<String>,
     /// The service (profile) name.
     pub service: String,
+    /// The endpoint, when the data does not come from AWS itself.
+    pub endpoint: Option<String>,
 }
 
 /// The banner of a state: the profile's `[environment]` with what the session learnt (the
@@ -160,6 +166,7 @@ pub fn banner(state: &AppState) -> Banner {
         account,
         region: state.war.region.clone().or_else(|| env.region.clone()),
         service: state.model.profile.name.clone(),
+        endpoint: state.war.endpoint.clone(),
     }
 }
 
@@ -290,6 +297,9 @@ mod tests {
         assert!(b.production);
         s.model.profile.environment.account_alias = Some("acme-prod".into());
         assert_eq!(banner(&s).account.as_deref(), Some("acme-prod"));
+        assert_eq!(banner(&s).endpoint, None);
+        s.war.endpoint = Some("127.0.0.1:4566".into());
+        assert_eq!(banner(&s).endpoint.as_deref(), Some("127.0.0.1:4566"));
     }
 
     fn env_of(toml: &str) -> Result<Environment, String> {

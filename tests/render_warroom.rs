@@ -312,6 +312,36 @@ fn present_calm_banner_for_staging_and_w_leaves() {
 }
 
 #[test]
+fn an_emulator_never_passes_for_production_in_the_banner() {
+    // A production profile pointed at an emulator (AWS_ENDPOINT_URL): the banner says where
+    // the numbers come from at every width, even when the service name and clock are dropped.
+    let mut s = hostile();
+    production(&mut s);
+    s.war.endpoint = Some("127.0.0.1:4566".into());
+    present(&mut s);
+    for w in [80u16, 128, 160, 200] {
+        let t = text(&screen(&s, w, 36));
+        let banner = t.lines().next().unwrap();
+        assert!(banner.contains("⚠ PRODUCTION"), "{w}: {banner}");
+        assert!(banner.contains("not AWS"), "{w}: {banner}");
+        assert!(banner.contains("firing"), "{w}: {banner}");
+        if w >= 160 {
+            // The host too, masked like every address while redaction is on.
+            assert!(
+                banner.contains("⚠ endpoint •••.•.•.•:4566 (not AWS)"),
+                "{w}: {banner}"
+            );
+        }
+    }
+    press(&mut s, Command::Redact);
+    let t = text(&screen(&s, 200, 36));
+    assert!(t.contains("⚠ endpoint 127.0.0.1:4566 (not AWS)"), "{t}");
+    s.war.endpoint = None;
+    let t = text(&screen(&s, 200, 36));
+    assert!(!t.lines().next().unwrap().contains("endpoint"), "{t}");
+}
+
+#[test]
 fn present_never_panics_at_any_size() {
     let mut s = hostile();
     production(&mut s);

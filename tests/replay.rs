@@ -525,6 +525,10 @@ fn an_aws_session_records_and_replays_without_aws() {
         record::ProfileText::Builtin("aws".into())
     );
     assert!(rec.header.region.is_some(), "{:?}", rec.header.region);
+    // The emulator is not AWS, and the replay's banner must say so too.
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let host = rec.header.endpoint.as_deref().expect("the endpoint");
+    assert!(endpoint.ends_with(host), "{endpoint} vs {host}");
     assert!(rec
         .records
         .iter()

@@ -297,15 +297,15 @@ pub fn render_banner(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     buf.set_style(Rect { height: 1, ..area }, style);
     let bold = style.add_modifier(Modifier::BOLD);
     let total = area.width as usize;
-    // What must stay (environment, account, region, firing) comes first; the service name
-    // and then the clock go when there is no room.
+    // What must stay (environment, where the data comes from, account, firing) comes first;
+    // the service name, then the clock, then the region go when there is no room.
     let spans_w = |spans: &[Span]| spans.iter().map(|s| width(&s.content)).sum::<usize>();
-    let mut left = banner_spans(state, &b, style, bold, theme, true, true);
-    if spans_w(&left) > total {
-        left = banner_spans(state, &b, style, bold, theme, false, true);
-    }
-    if spans_w(&left) > total {
-        left = banner_spans(state, &b, style, bold, theme, false, false);
+    let mut left = Vec::new();
+    for drop in 0..=3 {
+        left = banner_spans(state, &b, style, bold, theme, drop);
+        if spans_w(&left) <= total {
+            break;
+        }
     }
 
     // The right side, least important first so it goes first when there is no room.
@@ -354,17 +354,18 @@ pub fn render_banner(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     }
 }
 
-/// The banner's left part: the environment, then (when asked) the service, the account, the
-/// region, (when asked) the clock and the firing alarms.
+/// The banner's left part: the environment, the endpoint when it is not AWS, then the service,
+/// the account, the region, the clock and the firing alarms; `drop` leaves out the service
+/// (1), also the clock and the endpoint's host (2), also the region (3).
 fn banner_spans(
     state: &AppState,
     b: &crate::warroom::Banner,
     style: Style,
     bold: Style,
     theme: &Theme,
-    service: bool,
-    clock: bool,
+    drop: u8,
 ) -> Vec<Span<'static>> {
+    let (service, clock, region) = (drop < 1, drop < 2, drop < 3);
     let lang = state.lang;
     let sep = || Span::styled(" │ ", style);
     let mut left: Vec<Span> = vec![Span::styled(" ", style)];
@@ -390,6 +391,16 @@ fn banner_spans(
             style,
         ));
     }
+    if let Some(e) = &b.endpoint {
+        // Where the numbers come from stays at every width; the host goes first.
+        left.push(sep());
+        let text = if clock {
+            Msg::WarEndpoint.fill(lang, &[&shown(state, e)])
+        } else {
+            Msg::WarNotAws.text(lang).to_string()
+        };
+        left.push(Span::styled(text, bold));
+    }
     if service && !b.service.is_empty() {
         left.push(sep());
         left.push(Span::styled(shown(state, &b.service).into_owned(), style));
@@ -401,7 +412,7 @@ fn banner_spans(
             style,
         ));
     }
-    if let Some(r) = &b.region {
+    if let Some(r) = b.region.as_ref().filter(|_| region) {
         left.push(sep());
         left.push(Span::styled(r.clone(), style));
     }

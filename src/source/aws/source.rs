@@ -582,13 +582,22 @@ pub fn label(region: &str, profile: Option<&str>) -> String {
     if let Some(p) = profile {
         s.push_str(&format!(" · {p}"));
     }
-    if let Ok(url) = std::env::var("AWS_ENDPOINT_URL") {
-        let host = url
-            .trim_start_matches("http://")
-            .trim_start_matches("https://");
+    if let Some(host) = endpoint_override() {
         s.push_str(&format!(" · endpoint {host}"));
     }
     s
+}
+
+/// The endpoint AWS_ENDPOINT_URL sends every service to (an emulator, a proxy), without the
+/// scheme; `None` for real AWS.
+pub fn endpoint_override() -> Option<String> {
+    let url = std::env::var("AWS_ENDPOINT_URL").ok()?;
+    let host = url
+        .trim()
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .trim_end_matches('/');
+    (!host.is_empty()).then(|| host.to_string())
 }
 
 #[cfg(test)]

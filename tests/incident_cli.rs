@@ -2,6 +2,8 @@
 //! headless `snapshot` command leaving the journal alone. Every run gets its own HOME and
 //! XDG directories, so the machine's data directory is never touched.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -288,79 +290,26 @@ fn headless_snapshot_does_not_journal() {
 /// who did what.
 #[test]
 fn console_journals_and_resumes_from_the_journal_after_kill_9() {
-    use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-    use std::io::Read;
-    use std::sync::{Arc, Mutex};
+    use common::pty::{command, Session};
     use std::time::{Duration, Instant};
 
     const T: Duration = Duration::from_secs(30);
     let home = Home::new("pty");
     let start = |home: &Path| {
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows: 48,
-                cols: 160,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_opsdeck"));
-        cmd.args(["--demo", "bad-deploy", "--speed", "60", "--log-file"]);
-        cmd.arg(home.join("opsdeck.log"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("HOME", home);
+        let mut cmd = command(home, &["--demo", "bad-deploy", "--speed", "60"]);
+        // The journal records who marked each step.
         cmd.env("USER", "tester");
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("XDG_DATA_HOME", home.join("data"));
-        cmd.env("XDG_STATE_HOME", home.join("state"));
-        cmd.env("LANG", "C.UTF-8");
-        cmd.env_remove("LC_ALL");
-        cmd.env_remove("LC_MESSAGES");
-        cmd.cwd(home);
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(vt100::Parser::new(48, 160, 0)));
-        let s2 = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                s2.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        (child, pair.master, writer, screen)
-    };
-    let wait_for = |screen: &Arc<Mutex<vt100::Parser>>, what: &str, pred: &dyn Fn(&str) -> bool| {
-        let t0 = Instant::now();
-        loop {
-            let t = screen.lock().unwrap().screen().contents();
-            if pred(&t) {
-                return t;
-            }
-            assert!(
-                t0.elapsed() < T,
-                "timed out waiting for {what}; screen:\n{t}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
-    let send = |w: &mut Box<dyn std::io::Write + Send>, s: &str| {
-        w.write_all(s.as_bytes()).unwrap();
-        w.flush().unwrap();
+        Session::spawn(cmd, 160, 48)
     };
 
-    let (mut child, _master, mut w, screen) = start(&home.0);
-    wait_for(&screen, "a firing alarm", &|t| t.contains("ALARM"));
-    send(&mut w, "a");
-    send(&mut w, "\r");
-    wait_for(&screen, "the runbook checklist", &|t| t.contains("[ ]"));
-    send(&mut w, "d");
-    send(&mut w, "s");
-    wait_for(&screen, "a step done and one skipped", &|t| {
+    let mut s = start(&home.0);
+    s.wait_for("a firing alarm", T, |t| t.contains("ALARM"));
+    s.send("a");
+    s.send("\r");
+    s.wait_for("the runbook checklist", T, |t| t.contains("[ ]"));
+    s.send("d");
+    s.send("s");
+    s.wait_for("a step done and one skipped", T, |t| {
         t.contains("1/7 done, 1 skipped")
     });
     // The screen shows it once update() ran; the journal is written right after the batch.
@@ -386,22 +335,18 @@ fn console_journals_and_resumes_from_the_journal_after_kill_9() {
     };
     assert!(summary.is_open());
     assert_eq!(summary.source, "demo: bad-deploy");
-    child.kill().unwrap(); // SIGKILL: no chance to clean up.
-    let _ = child.wait();
-    drop(w);
+    s.child.kill().unwrap(); // SIGKILL: no chance to clean up.
+    let _ = s.child.wait();
+    drop(s);
 
     // Only the journal remembers the walk now.
     let _ = std::fs::remove_dir_all(home.0.join("data").join("opsdeck").join("progress"));
-    let (mut child, _master, mut w, screen) = start(&home.0);
-    wait_for(&screen, "the walk resumed from the journal", &|t| {
+    let mut s = start(&home.0);
+    s.wait_for("the walk resumed from the journal", T, |t| {
         t.contains("1/7 done, 1 skipped")
     });
-    send(&mut w, "q");
-    let t0 = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        assert!(t0.elapsed() < T, "opsdeck did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    s.send("q");
+    assert!(s.wait_exit(T).success());
     // Still one incident, resumed rather than duplicated.
     let all = opsdeck::journal::list(&home.incidents()).unwrap();
     assert_eq!(all.len(), 1, "{all:?}");

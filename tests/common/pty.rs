@@ -31,6 +31,7 @@ pub fn command(home: &Path, args: &[&str]) -> CommandBuilder {
     cmd.env("HOME", home);
     cmd.env("XDG_CONFIG_HOME", home.join("config"));
     cmd.env("XDG_DATA_HOME", home.join("data"));
+    cmd.env("XDG_STATE_HOME", home.join("state"));
     // English whatever the machine's locale (a Japanese one would switch the UI).
     cmd.env("LANG", "C.UTF-8");
     cmd.env_remove("LC_ALL");

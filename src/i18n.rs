@@ -127,6 +127,7 @@ catalogue! {
     StatusLogFollow => "log FOLLOW", "ログ 追従中";
     StatusFilter => "filter {}", "フィルタ {}";
     StatusFault => "⚠ {}: {} (since {})", "⚠ {}: {}（{} から）";
+    StatusFaults => "⚠ {} parts failing: {}", "⚠ {} 件の取得に失敗: {}";
     // Key-hint words.
     HintMove => "move", "移動";
     HintOpen => "open", "開く";

@@ -261,7 +261,7 @@ pub async fn run(
                         }
                         // Coalesce a burst (pasted text, key repeat, wheel): apply everything
                         // already waiting before drawing once.
-                        while let Some(Some(Ok(ev))) = futures_util::FutureExt::now_or_never(events.next()) {
+                        while let Some(Ok(ev)) = ready_now(&mut events).await {
                             if let Some(a) = event_action(&state, &keymap, ev) {
                                 dirty |= rec.apply(&mut state, a);
                             }
@@ -372,7 +372,7 @@ pub async fn replay(mut player: Player, keymap: Keymap, mouse: bool) -> color_ey
                 match ev {
                     Some(Ok(ev)) => {
                         dirty |= handle(&mut player, ev);
-                        while let Some(Some(Ok(ev))) = futures_util::FutureExt::now_or_never(events.next()) {
+                        while let Some(Ok(ev)) = ready_now(&mut events).await {
                             dirty |= handle(&mut player, ev);
                         }
                     }
@@ -397,6 +397,17 @@ pub async fn replay(mut player: Player, keymap: Keymap, mouse: bool) -> color_ey
     }
     drop(term);
     Ok(())
+}
+
+/// The next event if one is already waiting, without waiting for one. It polls with the
+/// task's own waker: crossterm's `EventStream` keeps the waker of a poll that found nothing,
+/// so a no-op waker (`now_or_never`) would leave later keys unread until the next tick.
+async fn ready_now<S: futures_util::Stream + Unpin>(s: &mut S) -> Option<S::Item> {
+    std::future::poll_fn(|cx| match s.poll_next_unpin(cx) {
+        std::task::Poll::Ready(item) => std::task::Poll::Ready(item),
+        std::task::Poll::Pending => std::task::Poll::Ready(None),
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -607,6 +607,21 @@ fn header_and_status_bar() {
         "{bar}"
     );
 
+    // Several parts failing: every scope is named before the oldest one's reason, so a long
+    // first reason cannot hide the others.
+    s.model.faults.push(SourceFault {
+        scope: "aws/logs".into(),
+        message: "access denied: the credentials need the IAM permission logs:FilterLogEvents"
+            .into(),
+        since: T0 - 60,
+    });
+    let bar = rows(&screen(&s, 200, 60))[59].clone();
+    assert!(
+        bar.contains("⚠ 2 parts failing: cloudwatch, aws/logs │ ⚠ aws/logs: access denied"),
+        "{bar}"
+    );
+    s.model.faults.pop();
+
     // Hints follow the keymap, and the focused pane.
     s.help.retain(|h| h.command != Command::Zoom);
     s.help.push(HelpLine {

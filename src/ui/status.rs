@@ -212,11 +212,23 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
         spans.push(Span::styled(SEP, dim));
         spans.push(Span::styled(usage_text(u), dim));
     }
-    for f in &state.model.faults {
+    // One fault: its scope, reason and since when. Several: which parts fail first (a line
+    // has room for one reason), then the oldest one's reason.
+    let faults = &state.model.faults;
+    let crit = Style::default().fg(theme.crit).add_modifier(Modifier::BOLD);
+    if faults.len() > 1 {
+        let scopes: Vec<&str> = faults.iter().map(|f| f.scope.as_str()).collect();
+        spans.push(Span::styled(SEP, dim));
+        spans.push(Span::styled(
+            Msg::StatusFaults.fill(state.lang, &[&faults.len(), &scopes.join(", ")]),
+            crit,
+        ));
+    }
+    if let Some(f) = faults.iter().min_by_key(|f| f.since) {
         spans.push(Span::styled(SEP, dim));
         spans.push(Span::styled(
             Msg::StatusFault.fill(state.lang, &[&f.scope, &f.message, &time::hms(f.since)]),
-            Style::default().fg(theme.crit).add_modifier(Modifier::BOLD),
+            crit,
         ));
     }
 

@@ -1012,6 +1012,7 @@ fn command(state: &mut AppState, c: Command) -> bool {
         | Command::Top
         | Command::Bottom => {
             if state.ui.help {
+                let bottom = help_rows(state);
                 let h = &mut state.ui.help_scroll;
                 match c {
                     Command::Up => *h = h.saturating_sub(1),
@@ -1019,7 +1020,7 @@ fn command(state: &mut AppState, c: Command) -> bool {
                     Command::PageUp => *h = h.saturating_sub(10),
                     Command::PageDown => *h += 10,
                     Command::Top => *h = 0,
-                    _ => *h = state.help.len(),
+                    _ => *h = bottom,
                 }
                 return true;
             }
@@ -1106,6 +1107,21 @@ fn picker_command(state: &mut AppState, c: Command) -> bool {
         }
         _ => false,
     }
+}
+
+/// The most rows a failing source's reason takes in the help overlay.
+pub const HELP_FAULT_REASON_ROWS: usize = 3;
+
+/// An upper bound of the help overlay's rows (what fails now, then a row a key binding), for
+/// scrolling to its bottom; the overlay clamps the scroll to what it draws.
+fn help_rows(state: &AppState) -> usize {
+    let faults = state.model.faults.len();
+    let above = if faults == 0 {
+        0
+    } else {
+        2 + faults * (1 + HELP_FAULT_REASON_ROWS)
+    };
+    state.help.len() + above
 }
 
 /// Move the cursor of the open picker overlay (resources or sections) by a movement command.

@@ -128,6 +128,7 @@ catalogue! {
     StatusFilter => "filter {}", "フィルタ {}";
     StatusFault => "⚠ {}: {} (since {})", "⚠ {}: {}（{} から）";
     StatusFaults => "⚠ {} parts failing: {}", "⚠ {} 件の取得に失敗: {}";
+    StatusFaultsKey => "⚠ {} parts failing ({} says why): {}", "⚠ {} 件の取得に失敗（{} で理由）: {}";
     // Key-hint words.
     HintMove => "move", "移動";
     HintOpen => "open", "開く";
@@ -165,6 +166,8 @@ catalogue! {
     HelpTitle => " Help: keys from the active keymap ", " ヘルプ: 有効なキーマップのキー ";
     HelpRange => "{}-{} of {}", "{}-{} / {}";
     HelpNoKeys => "no key bindings are loaded", "キー割り当てが読み込まれていません";
+    HelpFaults => "Failing now ({}): the last reason of each", "取得に失敗中（{} 件）: それぞれの直近の理由";
+    HelpFaultSince => "since {}", "{} から";
     PickTitle => " Pick: {}", " 選択: {}";
     PickPinnedCount => " · {} pinned", " · {} 件固定";
     PickNoResources => "this pane lists no resources yet", "このペインにはまだリソースがありません";

@@ -2,37 +2,12 @@
 //! through a terminal emulator (vt100), and the terminal checked to be restored afterwards.
 
 mod common;
-use common::pty::Session;
+use common::pty::{assert_restored, contains, Session};
 use common::Scratch;
 
 use std::time::Duration;
 
 use portable_pty::PtySize;
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
-}
-
-/// The terminal was put back: alternate screen left, cursor shown, mouse released, after the
-/// last time they were switched on.
-fn assert_restored(raw: &[u8]) {
-    let left = rfind(raw, b"\x1b[?1049l").expect("left the alternate screen");
-    let entered = rfind(raw, b"\x1b[?1049h").expect("entered the alternate screen");
-    assert!(
-        left > entered,
-        "the alternate screen was left after it was entered"
-    );
-    let shown = rfind(raw, b"\x1b[?25h").expect("cursor shown again");
-    assert!(shown > entered);
-    if let Some(mouse_on) = rfind(raw, b"\x1b[?1000h") {
-        let mouse_off = rfind(raw, b"\x1b[?1000l").expect("mouse capture released");
-        assert!(mouse_off > mouse_on);
-    }
-}
 
 const T: Duration = Duration::from_secs(30);
 

@@ -617,8 +617,39 @@ fn header_and_status_bar() {
     });
     let bar = rows(&screen(&s, 200, 60))[59].clone();
     assert!(
-        bar.contains("⚠ 2 parts failing: cloudwatch, aws/logs │ ⚠ aws/logs: access denied"),
+        bar.contains(
+            "⚠ 2 parts failing (? says why): cloudwatch, aws/logs │ ⚠ aws/logs: access denied"
+        ),
         "{bar}"
+    );
+    // The help overlay lists every failing part with its whole reason, oldest first, above
+    // the keys.
+    let mut help = s.clone();
+    cmd(&mut help, Command::Help);
+    let t = text(&screen(&help, 100, 30));
+    let at = |needle: &str| {
+        t.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} not in the help overlay:\n{t}"))
+    };
+    assert!(
+        at("Failing now (2)") < at("aws/logs  since 09:59:00"),
+        "{t}"
+    );
+    assert!(
+        at("aws/logs  since 09:59:00") < at("cloudwatch  since 10:00:00"),
+        "{t}"
+    );
+    assert!(
+        at("IAM permission") < at("logs:FilterLogEvents"),
+        "wrapped whole:\n{t}"
+    );
+    assert!(at("cloudwatch  since") < at("q, ctrl-c"), "{t}");
+    // End scrolls to the last key, past the faults.
+    cmd(&mut help, Command::Bottom);
+    let t = text(&screen(&help, 100, 24));
+    assert!(
+        t.contains("charts show the last 3 hours") && !t.contains("Failing now"),
+        "{t}"
     );
     s.model.faults.pop();
 

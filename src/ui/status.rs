@@ -219,10 +219,14 @@ pub fn render_status(area: Rect, buf: &mut Buffer, state: &AppState, theme: &The
     if faults.len() > 1 {
         let scopes: Vec<&str> = faults.iter().map(|f| f.scope.as_str()).collect();
         spans.push(Span::styled(SEP, dim));
-        spans.push(Span::styled(
-            Msg::StatusFaults.fill(state.lang, &[&faults.len(), &scopes.join(", ")]),
-            crit,
-        ));
+        // The help overlay lists every reason in full; say so when a key opens it.
+        let text = match super::help::first_key(state, crate::app::Command::Help) {
+            Some(key) => {
+                Msg::StatusFaultsKey.fill(state.lang, &[&faults.len(), &key, &scopes.join(", ")])
+            }
+            None => Msg::StatusFaults.fill(state.lang, &[&faults.len(), &scopes.join(", ")]),
+        };
+        spans.push(Span::styled(text, crit));
     }
     if let Some(f) = faults.iter().min_by_key(|f| f.since) {
         spans.push(Span::styled(SEP, dim));

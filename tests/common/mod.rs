@@ -5,6 +5,8 @@
 #![allow(dead_code)] // each test binary uses its own part
 
 pub mod cli;
+pub mod emulator;
+pub mod faults;
 pub mod mock;
 pub mod pty;
 pub mod render;

@@ -147,3 +147,29 @@ impl Drop for Session {
         }
     }
 }
+
+/// Whether `needle` occurs in `hay` (raw terminal output).
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The terminal was put back: alternate screen left, cursor shown, mouse released, after the
+/// last time they were switched on.
+pub fn assert_restored(raw: &[u8]) {
+    let left = rfind(raw, b"\x1b[?1049l").expect("left the alternate screen");
+    let entered = rfind(raw, b"\x1b[?1049h").expect("entered the alternate screen");
+    assert!(
+        left > entered,
+        "the alternate screen was left after it was entered"
+    );
+    let shown = rfind(raw, b"\x1b[?25h").expect("cursor shown again");
+    assert!(shown > entered);
+    if let Some(mouse_on) = rfind(raw, b"\x1b[?1000h") {
+        let mouse_off = rfind(raw, b"\x1b[?1000l").expect("mouse capture released");
+        assert!(mouse_off > mouse_on);
+    }
+}

@@ -36,6 +36,43 @@ Usage: cw_cbor_proxy.py --upstream http://127.0.0.1:MOTO [--port 0]
            [--request-log FILE] [--moto-recording FILE] [--port-file FILE]
            [--page-datapoints N]  (force small GetMetricData pages, to test NextToken)
 Control: GET /__proxy/health ; POST /__proxy/request-log/reset (truncates the log).
+
+Fault injection (for the fault tests; nothing changes while no fault is set). A fault
+applies only to requests signed with one access key (the `Credential=AKID/...` of the
+SigV4 Authorization header), so a test that gives its session a key of its own faults
+only its own requests, whatever else shares the proxy:
+
+  POST /__proxy/faults  {"key": "AKID...", "mode": MODE, "service": "*",
+                         "operation": null, "seconds": 15, "count": null,
+                         "variant": "garbage"}
+      -> 200 {"id": N, ...the rule}; 400 with a message for a bad rule.
+  GET /__proxy/faults                 -> the rules in force (JSON list)
+  DELETE /__proxy/faults?key=AKID...  -> removes that key's rules (no key: every rule)
+
+  key        required; the access key whose requests are faulted.
+  service    the signing name of the credential scope, as in the request log:
+             monitoring, logs, lambda, rds, dynamodb, sts ...; a list, or "*" (default).
+  operation  optional: only this operation (a name or a list), as in the request log.
+  count      optional: fault this many matching requests, then the rule is gone.
+  MODE       throttle   the service's own throttling error, in its protocol: CloudWatch
+                        CBOR `__type` ThrottlingException (+ x-amzn-query-error
+                        Throttling;Sender), 400; JSON services (Logs, DynamoDB)
+                        `__type` ThrottlingException, 400; Lambda 429 with
+                        x-amzn-ErrorType TooManyRequestsException; Query services
+                        (RDS, STS) <ErrorResponse> with Code Throttling, 400.
+             deny       AccessDenied the same way: AccessDeniedException (CBOR 403 with
+                        x-amzn-query-error AccessDenied;Sender, JSON 400, Lambda 403),
+                        Code AccessDenied 403 for Query services; the message says which
+                        action was not authorized.
+             delay      hold the request `seconds` (default 15), then serve it as usual;
+                        removing the rule ends the wait of requests being held.
+             truncate   serve it, but close the connection half way through the body
+                        (the Content-Length header announces the whole body).
+             malformed  a 200 that cannot be read; `variant`: garbage (bytes no protocol
+                        parses, the real Content-Type; default), half (the real body cut
+                        in half, with a matching Content-Length) or html (an HTML error
+                        page with Content-Type text/html, as a captive portal sends).
+Faulted requests are logged like the others, with "fault": MODE (and "fault_variant").
 """
 
 import argparse
@@ -47,6 +84,7 @@ import json
 import math
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -461,6 +499,140 @@ def identify(method, raw_path, headers, body):
     return service or "unknown", f"{method} {path}", "rest"
 
 
+# ---------------------------------------------------------- fault injection
+
+FAULT_MODES = ("throttle", "deny", "delay", "truncate", "malformed")
+MALFORMED_VARIANTS = ("garbage", "half", "html")
+GARBAGE = b"\xff\xfe\x00opsdeck test proxy: malformed response \x9f\x9f\x1c"
+HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+             b"<body><h1>Bad Gateway</h1><p>opsdeck test proxy: an HTML page instead of "
+             b"the service's answer.</p></body></html>\n")
+
+
+def _names(value, field):
+    """A rule's service/operation field: None or "*" (any), a name, or a list of names."""
+    if value is None or value == "*":
+        return None
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return None if "*" in value else list(value)
+    raise ValueError(f"`{field}` must be \"*\", a name or a list of names, found {value!r}")
+
+
+class Faults:
+    """The fault rules in force, per signing access key (see the module docstring)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rules = []
+        self.next_id = 1
+
+    def add(self, spec):
+        if not isinstance(spec, dict):
+            raise ValueError("expected a JSON object")
+        unknown = set(spec) - {"key", "mode", "service", "operation", "seconds", "count", "variant"}
+        if unknown:
+            raise ValueError(f"unknown field(s) {sorted(unknown)}")
+        key = spec.get("key")
+        if not isinstance(key, str) or not key:
+            raise ValueError("`key` (the access key whose requests are faulted) is required")
+        mode = spec.get("mode")
+        if mode not in FAULT_MODES:
+            raise ValueError(f"`mode` must be one of {', '.join(FAULT_MODES)}, found {mode!r}")
+        seconds = spec.get("seconds", 15)
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 600:
+            raise ValueError(f"`seconds` must be a number from 0 to 600, found {seconds!r}")
+        count = spec.get("count")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+            raise ValueError(f"`count` must be a positive integer, found {count!r}")
+        variant = spec.get("variant") or "garbage"
+        if variant not in MALFORMED_VARIANTS:
+            raise ValueError(f"`variant` must be one of {', '.join(MALFORMED_VARIANTS)}, found {variant!r}")
+        rule = {
+            "key": key, "mode": mode,
+            "service": _names(spec.get("service"), "service"),
+            "operation": _names(spec.get("operation"), "operation"),
+            "seconds": float(seconds), "count": count, "variant": variant,
+        }
+        with self.lock:
+            rule["id"] = self.next_id
+            self.next_id += 1
+            self.rules.append(rule)
+        return rule
+
+    def clear(self, key=None):
+        with self.lock:
+            before = len(self.rules)
+            self.rules = [r for r in self.rules if key is not None and r["key"] != key]
+            return before - len(self.rules)
+
+    def list(self):
+        with self.lock:
+            return [dict(r) for r in self.rules]
+
+    def match(self, key, service, operation):
+        """The first rule for this request (a counted rule is used up), or None."""
+        if not key or not self.rules:
+            return None
+        with self.lock:
+            for rule in self.rules:
+                if rule["key"] != key:
+                    continue
+                if rule["service"] is not None and service not in rule["service"]:
+                    continue
+                if rule["operation"] is not None and operation not in rule["operation"]:
+                    continue
+                if rule["count"] is not None:
+                    rule["count"] -= 1
+                    if rule["count"] <= 0:
+                        self.rules.remove(rule)
+                return dict(rule)
+        return None
+
+    def in_force(self, rule_id):
+        with self.lock:
+            return any(r["id"] == rule_id for r in self.rules)
+
+
+def fault_error(mode, protocol, service, operation, headers):
+    """(status, headers, body): the service's own throttling or AccessDenied error, in its
+    protocol, so that the SDK classifies it as it would AWS's."""
+    throttle = mode == "throttle"
+    action = f"{service}:{operation}"
+    if throttle:
+        message = f"Rate exceeded (injected by the opsdeck test proxy on {action})"
+    else:
+        message = (f"User: arn:aws:iam::123456789012:user/opsdeck-test is not authorized to "
+                   f"perform: {action} (injected by the opsdeck test proxy)")
+    if protocol == "rpc-v2-cbor":
+        code, query, status = (("ThrottlingException", "Throttling;Sender", 400) if throttle
+                               else ("AccessDeniedException", "AccessDenied;Sender", 403))
+        return status, [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+                        ("x-amzn-query-error", query)], cbor2.dumps(error_body(code, message))
+    if protocol == "query":
+        code, status = ("Throttling", 400) if throttle else ("AccessDenied", 403)
+        body = ("<ErrorResponse><Error><Type>Sender</Type>"
+                f"<Code>{code}</Code><Message>{message}</Message></Error>"
+                "<RequestId>00000000-0000-4000-8000-0000000fa017</RequestId></ErrorResponse>")
+        return status, [("Content-Type", "text/xml")], body.encode()
+    if protocol == "rest-json":
+        code, status = ("TooManyRequestsException", 429) if throttle else ("AccessDeniedException", 403)
+        body = {"Type": "User", "message": message}
+        if throttle:
+            body["Reason"] = "CallerRateLimitExceeded"
+        return status, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)], json.dumps(body).encode()
+    # JSON 1.0 / 1.1 (Logs, DynamoDB, CloudWatch JSON) and anything else
+    code = "ThrottlingException" if throttle else "AccessDeniedException"
+    content_type = headers.get("content-type", "")
+    if not content_type.startswith("application/x-amz-json"):
+        content_type = "application/x-amz-json-1.0"
+    out = [("Content-Type", content_type), ("x-amzn-ErrorType", code)]
+    if headers.get("x-amz-target", "").startswith(CW_TARGET_PREFIX + "."):
+        out.append(("x-amzn-query-error", "Throttling;Sender" if throttle else "AccessDenied;Sender"))
+    return 400, out, json.dumps({"__type": code, "message": message}).encode()
+
+
 # ------------------------------------------------------------------ server
 
 class Proxy:
@@ -472,6 +644,7 @@ class Proxy:
         self.store = store
         self.model = CloudWatchModel()
         self.metric_data = MetricDataHandler(store, self.forward_cloudwatch_json, page_override)
+        self.faults = Faults()
 
     def send_upstream(self, method, path, headers, body):
         conn = http.client.HTTPConnection(self.upstream_host, self.upstream_port, timeout=120)
@@ -547,15 +720,25 @@ def make_handler(proxy):
             length = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(length) if length else b""
 
-        def reply(self, status, headers, body):
-            self.send_response(status)
-            for key, value in headers:
-                if key.lower() not in HOP_BY_HOP and key.lower() not in ("server", "date"):
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+        def reply(self, status, headers, body, cut_at=None):
+            """Send the response; with `cut_at`, only that much of the body is sent (the
+            Content-Length still announces all of it) and the connection is closed."""
+            try:
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in HOP_BY_HOP and key.lower() not in ("server", "date"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body if cut_at is None else body[:cut_at])
+                if cut_at is not None:
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                # The client gave up (e.g. its timeout during an injected delay).
+                self.close_connection = True
 
         def handle_any(self):
             started = time.time()
@@ -569,20 +752,53 @@ def make_handler(proxy):
                 except (OSError, EOFError):
                     pass
             if path.startswith("/__proxy/"):
-                return self.control(path)
+                return self.control(path, body)
             service, operation, protocol = identify(self.command, path, lower, decoded)
             extra = {}
+            key = access_key(lower.get("authorization", ""))
+            fault = proxy.faults.match(key, service, operation)
+            if fault:
+                extra["fault"] = fault["mode"]
+                if fault["mode"] == "malformed":
+                    extra["fault_variant"] = fault["variant"]
+                if fault["mode"] in ("throttle", "deny"):
+                    status, headers, data = fault_error(fault["mode"], protocol, service, operation, lower)
+                    return self.finish_request(started, service, operation, protocol, path, status,
+                                               lower, extra, headers, data)
+                if fault["mode"] == "delay":
+                    until = time.time() + fault["seconds"]
+                    while time.time() < until and proxy.faults.in_force(fault["id"]):
+                        time.sleep(min(0.1, max(0.0, until - time.time())))
             try:
                 if protocol == "rpc-v2-cbor" and service == "monitoring":
-                    status, headers, data, extra = self.cloudwatch_cbor(operation, decoded, lower)
+                    status, headers, data, more = self.cloudwatch_cbor(operation, decoded, lower)
+                    extra.update(more)
                 elif protocol == "json" and lower.get("x-amz-target") == CW_TARGET_PREFIX + ".GetMetricData":
-                    status, headers, data, extra = self.cloudwatch_json_metric_data(decoded, lower)
+                    status, headers, data, more = self.cloudwatch_json_metric_data(decoded, lower)
+                    extra.update(more)
                 else:
                     fwd = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
                     status, headers, data = proxy.send_upstream(self.command, path, dict(fwd), body)
             except Exception as exc:  # never hang the client: answer 502
                 status, headers = 502, [("Content-Type", "text/plain")]
                 data = f"opsdeck test proxy: {type(exc).__name__}: {exc}".encode()
+            cut_at = None
+            if fault and fault["mode"] == "truncate":
+                cut_at = len(data) // 2
+            elif fault and fault["mode"] == "malformed":
+                status = 200
+                if fault["variant"] == "half":
+                    data = data[: len(data) // 2]
+                elif fault["variant"] == "html":
+                    headers = [("Content-Type", "text/html; charset=utf-8")]
+                    data = HTML_PAGE
+                else:
+                    data = GARBAGE
+            self.finish_request(started, service, operation, protocol, path, status, lower,
+                                extra, headers, data, cut_at)
+
+        def finish_request(self, started, service, operation, protocol, path, status, lower,
+                           extra, headers, data, cut_at=None):
             entry = {
                 "ts": round(started, 3), "service": service, "operation": operation,
                 "protocol": protocol, "method": self.command, "path": path.split("?")[0],
@@ -593,15 +809,34 @@ def make_handler(proxy):
             }
             entry.update(extra)
             proxy.log.write(entry)
-            self.reply(status, headers, data)
+            self.reply(status, headers, data, cut_at)
 
-        def control(self, path):
+        def control(self, path, body=b""):
             if path.startswith("/__proxy/health"):
                 return self.reply(200, [("Content-Type", "text/plain")], b"ok")
             if path.startswith("/__proxy/request-log/reset") and self.command == "POST":
                 proxy.log.reset()
                 return self.reply(200, [("Content-Type", "text/plain")], b"reset")
+            if path.split("?")[0].rstrip("/") == "/__proxy/faults":
+                return self.control_faults(path, body)
             return self.reply(404, [("Content-Type", "text/plain")], b"unknown control path")
+
+        def control_faults(self, path, body):
+            as_json = [("Content-Type", "application/json")]
+            if self.command == "GET":
+                return self.reply(200, as_json, json.dumps(proxy.faults.list()).encode())
+            if self.command == "POST":
+                try:
+                    rule = proxy.faults.add(json.loads(body or b"null"))
+                except ValueError as exc:
+                    return self.reply(400, [("Content-Type", "text/plain")],
+                                      f"bad fault rule: {exc}".encode())
+                return self.reply(200, as_json, json.dumps(rule).encode())
+            if self.command == "DELETE":
+                key = urllib.parse.parse_qs(path.partition("?")[2]).get("key")
+                removed = proxy.faults.clear(key[0] if key else None)
+                return self.reply(200, as_json, json.dumps({"removed": removed}).encode())
+            return self.reply(405, [("Content-Type", "text/plain")], b"use GET, POST or DELETE")
 
         def cloudwatch_cbor(self, operation, body, headers):
             try:

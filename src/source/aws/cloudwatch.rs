@@ -61,7 +61,7 @@ const MAX_PAGES: usize = 200;
 fn failure<E, R>(err: SdkError<E, R>, action: &str) -> SourceFailure
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
+    R: fmt::Debug + 'static,
 {
     SourceFailure::from_sdk(SCOPE, action, &err)
 }

@@ -126,7 +126,7 @@ pub fn short(f: &SourceFailure) -> String {
 pub fn brief<E, R>(scope: &str, action: &str, err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     let f = SourceFailure::from_sdk(scope, action, err);
     if f.kind != FailureKind::Other {

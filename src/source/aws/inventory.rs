@@ -15,7 +15,7 @@ use std::fmt::Debug;
 
 use aws_sdk_dynamodb::types::BillingMode;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::clients::Clients;
@@ -70,11 +70,12 @@ impl SourceFailure {
     }
 
     /// Classify an SDK error from the operation `action` (the IAM action, e.g.
-    /// `lambda:ListFunctions`). On AccessDenied the message names the action.
+    /// `lambda:ListFunctions`). On AccessDenied the message names the action; an answer that
+    /// could not be read or parsed says so, with its HTTP status and content type.
     pub fn from_sdk<E, R>(scope: &str, action: &str, err: &SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: Debug,
+        R: Debug + 'static,
     {
         let code = err.code().unwrap_or("");
         let detail = err.message().unwrap_or("");
@@ -85,7 +86,7 @@ impl SourceFailure {
             }
             SdkError::DispatchFailure(_) => (
                 FailureKind::Unreachable,
-                format!("could not reach AWS for {action}: {}", DisplayErrorContext(err)),
+                format!("could not reach AWS for {action}: {}", causes(err)),
             ),
             _ if is_access_denied(code) => (
                 FailureKind::AccessDenied,
@@ -104,9 +105,29 @@ impl SourceFailure {
                 FailureKind::Throttled,
                 format!("throttled by AWS on {action} ({code}); retrying later"),
             ),
+            SdkError::ResponseError(_) => (
+                FailureKind::Other,
+                format!(
+                    "could not read the whole answer to {action}{}: {}",
+                    http_facts(err)
+                        .map(|(status, _)| format!(" (HTTP {status})"))
+                        .unwrap_or_default(),
+                    causes(err)
+                ),
+            ),
+            SdkError::ServiceError(_) if code.is_empty() => {
+                (FailureKind::Other, unreadable(action, err))
+            }
+            _ if !code.is_empty() => (
+                FailureKind::Other,
+                format!(
+                    "{action} failed: {code}{}{detail}",
+                    if detail.is_empty() { "" } else { ": " }
+                ),
+            ),
             _ => (
                 FailureKind::Other,
-                format!("{action} failed: {}", DisplayErrorContext(err)),
+                format!("{action} failed: {}", causes(err)),
             ),
         };
         Self::new(scope, kind, message)
@@ -125,6 +146,88 @@ impl SourceFailure {
 impl std::fmt::Display for SourceFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.scope, self.message)
+    }
+}
+
+/// At most this many characters of an error's causes go into a failure's message.
+const MAX_CAUSES: usize = 300;
+
+/// The causes of an error, outermost first, joined by `: `, without the SDK's generic
+/// wrappers ("service error", "dispatch failure", ...), repeats, or debug dumps of the raw
+/// response: e.g. `client error (Connect): tcp connect error: Connection refused (os error
+/// 111)`.
+pub fn causes(err: &(dyn std::error::Error + 'static)) -> String {
+    const GENERIC: [&str; 7] = [
+        "service error",
+        "unhandled error",
+        "dispatch failure",
+        "response error",
+        "io error",
+        "timeout",
+        "failed to construct request",
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let text = e.to_string();
+        let text = text.trim();
+        if !text.is_empty() && !GENERIC.contains(&text) && !parts.iter().any(|p| p.contains(text)) {
+            parts.push(text.to_string());
+        }
+        next = e.source();
+    }
+    let all = if parts.is_empty() {
+        "no detail".to_string()
+    } else {
+        parts.join(": ")
+    };
+    match all.char_indices().nth(MAX_CAUSES) {
+        Some((cut, _)) => format!("{}…", &all[..cut]),
+        None => all,
+    }
+}
+
+/// The HTTP status and content type of the response an SDK error carries, if any.
+fn http_facts<E, R: 'static>(err: &SdkError<E, R>) -> Option<(u16, String)> {
+    let raw: &dyn std::any::Any = err.raw_response()?;
+    let response = raw.downcast_ref::<HttpResponse>()?;
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap_or("")
+        .to_string();
+    Some((response.status().as_u16(), content_type))
+}
+
+/// A response without an AWS error code: a success whose body could not be parsed (cut,
+/// garbage, or an HTML page from something in the way), or an error status without one (a
+/// gateway's 502 page).
+fn unreadable<E, R>(action: &str, err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: Debug + 'static,
+{
+    let why = causes(err);
+    match http_facts(err) {
+        Some((status, ct)) if (200..300).contains(&status) && ct.starts_with("text/html") => {
+            format!(
+                "could not parse the answer to {action}: HTTP {status} with an HTML page instead \
+                 of the API's answer (a proxy or captive portal in the way?)"
+            )
+        }
+        Some((status, ct)) if (200..300).contains(&status) => {
+            let ct = if ct.is_empty() {
+                "no content type"
+            } else {
+                &ct
+            };
+            format!("could not parse the answer to {action} (HTTP {status}, {ct}): {why}")
+        }
+        // An error status: the error's own words (a modeled error built without metadata
+        // has no code but says what it is), with the status and type the endpoint sent.
+        Some((status, ct)) if ct.is_empty() => format!("{action} failed: {why} (HTTP {status})"),
+        Some((status, ct)) => format!("{action} failed: {why} (HTTP {status}, {ct})"),
+        None => format!("{action} failed: {why}"),
     }
 }
 
@@ -623,6 +726,104 @@ fn capacity(mode: Option<&BillingMode>, rcu: i64, wcu: i64) -> Capacity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod answers {
+        use super::super::*;
+        use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataError;
+        use aws_smithy_runtime_api::client::result::SdkError;
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        use aws_smithy_types::body::SdkBody;
+
+        fn response(status: u16, content_type: &str) -> Response {
+            let mut r = Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+            r.headers_mut()
+                .insert("content-type", content_type.to_string());
+            r
+        }
+
+        fn classify(err: SdkError<GetMetricDataError, Response>) -> SourceFailure {
+            SourceFailure::from_sdk("aws/metrics", "cloudwatch:GetMetricData", &err)
+        }
+
+        #[test]
+        fn a_success_that_cannot_be_parsed_says_so_with_status_and_type() {
+            let bad = GetMetricDataError::unhandled("unexpected type break at position 0");
+            let f = classify(SdkError::service_error(
+                bad,
+                response(200, "application/cbor"),
+            ));
+            assert_eq!(f.kind, FailureKind::Other);
+            assert_eq!(
+                f.message,
+                "could not parse the answer to cloudwatch:GetMetricData (HTTP 200, \
+                 application/cbor): unexpected type break at position 0"
+            );
+            let html = GetMetricDataError::unhandled("unexpected type 0x3c at position 0");
+            let f = classify(SdkError::service_error(
+                html,
+                response(200, "text/html; charset=utf-8"),
+            ));
+            assert!(f.message.contains("HTML page instead"), "{}", f.message);
+        }
+
+        #[test]
+        fn an_error_status_without_an_aws_code_names_the_status() {
+            let f = classify(SdkError::service_error(
+                GetMetricDataError::unhandled("not CBOR"),
+                response(502, "text/plain"),
+            ));
+            assert_eq!(
+                f.message,
+                "cloudwatch:GetMetricData failed: not CBOR (HTTP 502, text/plain)"
+            );
+        }
+
+        #[test]
+        fn a_cut_answer_and_an_unreachable_endpoint_carry_no_debug_dump() {
+            let eof = std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "end of file before message length reached",
+            );
+            let f = classify(SdkError::response_error(
+                eof,
+                response(200, "application/cbor"),
+            ));
+            assert_eq!(
+                f.message,
+                "could not read the whole answer to cloudwatch:GetMetricData (HTTP 200): end of \
+                 file before message length reached"
+            );
+            let refused = std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                "Connection refused (os error 111)",
+            );
+            let f = classify(SdkError::dispatch_failure(
+                aws_smithy_runtime_api::client::result::ConnectorError::io(refused.into()),
+            ));
+            assert_eq!(f.kind, FailureKind::Unreachable);
+            assert_eq!(
+                f.message,
+                "could not reach AWS for cloudwatch:GetMetricData: Connection refused (os error 111)"
+            );
+            assert!(!f.message.contains("DispatchFailure"), "{}", f.message);
+        }
+
+        #[test]
+        fn a_coded_error_is_its_code_and_message() {
+            let meta = aws_smithy_types::error::ErrorMetadata::builder()
+                .code("InvalidParameterValue")
+                .message("bad period")
+                .build();
+            let f = classify(SdkError::service_error(
+                GetMetricDataError::generic(meta),
+                response(400, "application/cbor"),
+            ));
+            assert_eq!(
+                f.message,
+                "cloudwatch:GetMetricData failed: InvalidParameterValue: bad period"
+            );
+        }
+    }
 
     #[test]
     fn max_connections_defaults() {

@@ -454,7 +454,7 @@ impl LiveSession for AwsSession {
 }
 
 /// A failure while the stream was open.
-fn classify_stream_error<R: std::fmt::Debug>(
+fn classify_stream_error<R: std::fmt::Debug + 'static>(
     e: &SdkError<StartLiveTailResponseStreamError, R>,
 ) -> SessionEnd {
     if let Some(se) = e.as_service_error() {

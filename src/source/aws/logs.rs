@@ -23,7 +23,7 @@ use std::time::Duration;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::clients::Clients;
-use super::inventory::SourceFailure;
+use super::inventory::{FailureKind, SourceFailure};
 use crate::model::RawLog;
 
 /// Scope of log polling failures (`Update::SourceError::scope`).
@@ -233,8 +233,21 @@ impl LogPoller {
     ) -> (Vec<LogEvent>, Option<SourceFailure>) {
         let mut events: Vec<(usize, LogEvent)> = Vec::new();
         let mut failures: Vec<SourceFailure> = Vec::new();
+        // Groups left unread after a timeout, an unreachable endpoint or throttling: they
+        // would fail the same way, each after as long a wait (30 s a group when the
+        // endpoint hangs), and the failure would reach the screen only after all of them.
+        let mut skipped = 0usize;
         for (gi, group) in self.groups.iter().enumerate() {
             if only.is_some_and(|o| !o.contains(group)) {
+                continue;
+            }
+            if failures.iter().any(|f| {
+                matches!(
+                    f.kind,
+                    FailureKind::Timeout | FailureKind::Unreachable | FailureKind::Throttled
+                )
+            }) {
+                skipped += 1;
                 continue;
             }
             let pos = self.positions.entry(group.clone()).or_default();
@@ -295,7 +308,7 @@ impl LogPoller {
             }
         }
         events.sort_by_key(|(gi, e)| (e.ts_ms, *gi));
-        let failure = match failures.len() {
+        let mut failure = match failures.len() {
             0 => None,
             1 => failures.pop(),
             n => {
@@ -306,6 +319,13 @@ impl LogPoller {
                 })
             }
         };
+        if let Some(f) = failure.as_mut().filter(|_| skipped > 0) {
+            f.message = format!(
+                "{}; {skipped} more log group{} not read this round",
+                f.message,
+                if skipped == 1 { "" } else { "s" }
+            );
+        }
         (events.into_iter().map(|(_, e)| e).collect(), failure)
     }
 }

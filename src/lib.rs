@@ -11,6 +11,8 @@ pub mod app;
 pub mod check;
 pub mod config;
 pub mod deploy;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod journal;
 pub mod keymap;

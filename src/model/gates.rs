@@ -806,3 +806,311 @@ mod tests {
         assert_eq!(default_unit("lambda/throttles/*"), "");
     }
 }
+
+/// Properties of gate evaluation on arbitrary one-minute series: gaps, NaN and infinite
+/// points, duplicate and out-of-order timestamps.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    const T0: Ts = 1_000 * HOUR;
+    const KEY: &str = "lambda/errors/x";
+
+    /// A point's value: mostly ordinary, sometimes missing, NaN or infinite (the series drops
+    /// the non-finite ones, as it drops whatever CloudWatch could never return).
+    fn value() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            8 => (0.0f64..20.0).prop_map(Some),
+            2 => Just(None),
+            1 => Just(Some(f64::NAN)),
+            1 => prop_oneof![Just(f64::INFINITY), Just(f64::NEG_INFINITY)].prop_map(Some),
+        ]
+    }
+
+    fn limit() -> impl Strategy<Value = Limit> {
+        prop_oneof![
+            (0.0f64..20.0).prop_map(Limit::Above),
+            (0.0f64..20.0).prop_map(Limit::AtLeast),
+            (0.5f64..4.0).prop_map(Limit::TimesNormal),
+        ]
+    }
+
+    fn window() -> impl Strategy<Value = Window> {
+        prop_oneof![
+            (1i64..8).prop_map(|m| Window::For(m * MINUTE)),
+            (1i64..5).prop_map(|m| Window::Within(m * MINUTE)),
+        ]
+    }
+
+    fn gate(limit: Limit, window: Window) -> Gate {
+        Gate::new("g", KEY, limit, window, "%")
+    }
+
+    /// One series from values at consecutive minutes ending at `T0` (oldest first).
+    fn series(values: &[Option<f64>]) -> BTreeMap<SeriesKey, Series> {
+        let n = values.len() as i64;
+        let mut s = Series::default();
+        for (i, v) in values.iter().enumerate() {
+            if let Some(v) = v {
+                s.push(T0 + (i as i64 - n + 1) * MINUTE, *v);
+            }
+        }
+        BTreeMap::from([(KEY.to_string(), s)])
+    }
+
+    /// The finite points, as the gate sees them, by minute.
+    fn finite(values: &[Option<f64>]) -> BTreeMap<Ts, f64> {
+        let n = values.len() as i64;
+        values
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                v.filter(|x| x.is_finite())
+                    .map(|x| (T0 + (i as i64 - n + 1) * MINUTE, x))
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Never panics; time in breach never exceeds the span of the points observed, the
+        /// breach starts at a point and ends at the newest one; a breach short of the whole
+        /// duration says how long is left, and the two add up to it.
+        #[test]
+        fn breach_stays_within_the_observed_span(
+            values in prop::collection::vec(value(), 0..40),
+            limit in limit(),
+            window in window(),
+            late in 0i64..10,
+            deploy in prop::option::of(-30i64..0),
+        ) {
+            let g = gate(limit, window);
+            let s = series(&values);
+            let now = T0 + MINUTE + late * MINUTE;
+            let st = evaluate(&g, &s, now, deploy.map(|d| T0 + d * MINUTE));
+            let pts = finite(&values);
+            match (pts.keys().next(), pts.keys().next_back()) {
+                (Some(&first), Some(&last)) => {
+                    prop_assert_eq!(st.as_of, Some(last));
+                    let span = last + MINUTE - first;
+                    match st.state {
+                        GateState::Breach { since, breached, left } => {
+                            prop_assert!(since >= first && since <= last);
+                            prop_assert_eq!(breached, last + MINUTE - since);
+                            prop_assert!(breached <= span && breached >= MINUTE);
+                            prop_assert!(left > 0);
+                            prop_assert_eq!(breached + left, window.secs());
+                        }
+                        GateState::Met { since, breached } => {
+                            prop_assert!(since >= first && since <= last);
+                            prop_assert_eq!(breached, last + MINUTE - since);
+                            prop_assert!(breached <= span && breached >= MINUTE);
+                            if let Window::For(d) = window {
+                                prop_assert!(breached >= d);
+                            }
+                        }
+                        _ => {}
+                    }
+                    if now - (last + MINUTE) > STALE_AFTER {
+                        prop_assert_eq!(st.state, GateState::NoData);
+                    }
+                }
+                _ => {
+                    prop_assert_eq!(st.state, GateState::NoData);
+                    prop_assert_eq!(st.value, None);
+                }
+            }
+            if let Some(v) = st.value {
+                prop_assert!(v.is_finite());
+            }
+        }
+
+        /// A `For(d)` gate with a fixed limit is met iff every minute of the last `d` is
+        /// present, finite and in breach (and the data is not stale); it is in breach (met or
+        /// not) iff the newest minute is.
+        #[test]
+        fn for_window_met_iff_every_point_breaches(
+            values in prop::collection::vec(value(), 0..20),
+            x in 0.0f64..20.0,
+            at_least in any::<bool>(),
+            minutes in 1i64..8,
+        ) {
+            let limit = if at_least { Limit::AtLeast(x) } else { Limit::Above(x) };
+            let g = gate(limit, Window::For(minutes * MINUTE));
+            let st = evaluate(&g, &series(&values), T0 + MINUTE, None);
+            let pts = finite(&values);
+            let breaches = |t: Ts| pts.get(&t).is_some_and(|v| limit.breached(*v, x));
+            let fresh = |last: Ts| T0 + MINUTE - (last + MINUTE) <= STALE_AFTER;
+            if let Some(&last) = pts.keys().next_back().filter(|l| fresh(**l)) {
+                let all = (0..minutes).all(|k| breaches(last - k * MINUTE));
+                prop_assert_eq!(matches!(st.state, GateState::Met { .. }), all, "{:?}", st);
+                prop_assert_eq!(st.state.in_breach(), breaches(last), "{:?}", st);
+            }
+        }
+
+        /// NaN and infinite points count as missing, never as a breach: the status is the one
+        /// of the same series without them.
+        #[test]
+        fn non_finite_points_are_missing_points(
+            values in prop::collection::vec(value(), 0..30),
+            limit in limit(),
+            window in window(),
+        ) {
+            let g = gate(limit, window);
+            let without: Vec<Option<f64>> = values
+                .iter()
+                .map(|v| v.filter(|x| x.is_finite()))
+                .collect();
+            prop_assert_eq!(
+                evaluate(&g, &series(&values), T0 + MINUTE, None),
+                evaluate(&g, &series(&without), T0 + MINUTE, None)
+            );
+        }
+
+        /// Higher values never make a fixed-limit gate less breached: a breach stays one, and
+        /// the time in breach never shrinks.
+        #[test]
+        fn higher_values_never_shrink_a_breach(
+            values in prop::collection::vec(prop::option::of(0.0f64..20.0), 1..30),
+            bump in prop::collection::vec(0.0f64..10.0, 1..30),
+            x in 0.0f64..20.0,
+            at_least in any::<bool>(),
+            window in window(),
+        ) {
+            let limit = if at_least { Limit::AtLeast(x) } else { Limit::Above(x) };
+            let g = gate(limit, window);
+            let higher: Vec<Option<f64>> = values
+                .iter()
+                .zip(bump.iter().cycle())
+                .map(|(v, b)| v.map(|v| v + b))
+                .collect();
+            let breached = |st: GateStatus| match st.state {
+                GateState::Breach { breached, .. } | GateState::Met { breached, .. } => breached,
+                _ => 0,
+            };
+            let a = evaluate(&g, &series(&values), T0 + MINUTE, None);
+            let b = evaluate(&g, &series(&higher), T0 + MINUTE, None);
+            prop_assert!(breached(b) >= breached(a), "{:?} -> {:?}", a, b);
+            prop_assert!(!a.state.in_breach() || b.state.in_breach());
+            if matches!(a.state, GateState::Met { .. }) {
+                prop_assert!(matches!(b.state, GateState::Met { .. }), "{:?} -> {:?}", a, b);
+            }
+        }
+
+        /// A shorter `For` duration is met whenever a longer one is, and both trace the same
+        /// breach (same start, same time in breach): the duration only decides when it counts.
+        #[test]
+        fn shorter_durations_are_met_first(
+            values in prop::collection::vec(value(), 1..30),
+            x in 0.0f64..20.0,
+            short in 1i64..6,
+            extra in 0i64..6,
+        ) {
+            let s = series(&values);
+            let a = evaluate(&gate(Limit::Above(x), Window::For(short * MINUTE)), &s, T0 + MINUTE, None);
+            let b = evaluate(&gate(Limit::Above(x), Window::For((short + extra) * MINUTE)), &s, T0 + MINUTE, None);
+            let trace = |st: GateStatus| match st.state {
+                GateState::Breach { since, breached, .. } | GateState::Met { since, breached } => Some((since, breached)),
+                _ => None,
+            };
+            prop_assert_eq!(trace(a), trace(b));
+            if matches!(b.state, GateState::Met { .. }) {
+                prop_assert!(matches!(a.state, GateState::Met { .. }), "{:?} / {:?}", a, b);
+            }
+        }
+
+        /// Points arriving out of order and re-read minutes (the last read wins) give the same
+        /// status as the same points pushed once in order.
+        #[test]
+        fn arrival_order_and_rereads_do_not_matter(
+            pushes in prop::collection::vec((-30i64..1, 0.0f64..20.0), 0..60),
+            seed in any::<u64>(),
+            limit in limit(),
+            window in window(),
+        ) {
+            // Shuffle deterministically from the seed, then compute what the last read of
+            // each minute is.
+            let mut order = pushes.clone();
+            let mut r = seed | 1;
+            for i in (1..order.len()).rev() {
+                r ^= r << 13; r ^= r >> 7; r ^= r << 17;
+                order.swap(i, (r % (i as u64 + 1)) as usize);
+            }
+            let mut shuffled = Series::default();
+            let mut last_read = BTreeMap::new();
+            for (m, v) in &order {
+                shuffled.push(T0 + m * MINUTE, *v);
+                last_read.insert(T0 + m * MINUTE, *v);
+            }
+            let mut in_order = Series::default();
+            for (ts, v) in &last_read {
+                in_order.push(*ts, *v);
+            }
+            let g = gate(limit, window);
+            let a = BTreeMap::from([(KEY.to_string(), shuffled)]);
+            let b = BTreeMap::from([(KEY.to_string(), in_order)]);
+            prop_assert_eq!(evaluate(&g, &a, T0 + MINUTE, None), evaluate(&g, &b, T0 + MINUTE, None));
+        }
+
+        /// A `Within` gate's value is the sum of the points in the window ending at the newest
+        /// minute, and it is met at once when that sum is past the limit.
+        #[test]
+        fn within_sums_the_window(
+            values in prop::collection::vec(prop::option::of(0.0f64..20.0), 1..20),
+            x in 0.0f64..60.0,
+            minutes in 1i64..5,
+        ) {
+            let g = gate(Limit::Above(x), Window::Within(minutes * MINUTE));
+            let st = evaluate(&g, &series(&values), T0 + MINUTE, None);
+            let pts = finite(&values);
+            if let Some(&last) = pts.keys().next_back() {
+                if T0 - last > STALE_AFTER {
+                    prop_assert_eq!(st.state, GateState::NoData);
+                    return Ok(());
+                }
+                let sum: f64 = pts.range(last - (minutes - 1) * MINUTE..=last).map(|(_, v)| v).sum();
+                prop_assert_eq!(st.value, Some(sum));
+                prop_assert_eq!(matches!(st.state, GateState::Met { .. }), sum > x);
+                prop_assert!(!matches!(st.state, GateState::Breach { .. }), "{:?}", st);
+            }
+        }
+
+        /// A `prefix*` gate sees the per-minute sums of its series: the same status as one
+        /// series holding those sums.
+        #[test]
+        fn a_pattern_is_the_sum_of_its_series(
+            a in prop::collection::vec(prop::option::of(0.0f64..10.0), 0..15),
+            b in prop::collection::vec(prop::option::of(0.0f64..10.0), 0..15),
+            limit in limit(),
+            window in window(),
+        ) {
+            let n = a.len().max(b.len());
+            let pad = |v: &[Option<f64>]| {
+                let mut out = vec![None; n - v.len()];
+                out.extend_from_slice(v);
+                out
+            };
+            let (a, b) = (pad(&a), pad(&b));
+            let summed: Vec<Option<f64>> = a
+                .iter()
+                .zip(&b)
+                .map(|(x, y)| match (x, y) {
+                    (None, None) => None,
+                    _ => Some(x.unwrap_or(0.0) + y.unwrap_or(0.0)),
+                })
+                .collect();
+            let mut two = series(&a);
+            let sb = series(&b).remove(KEY).unwrap();
+            let sa = two.remove(KEY).unwrap();
+            two.insert("lambda/throttles/a".into(), sa);
+            two.insert("lambda/throttles/b".into(), sb);
+            two.insert("lambda/throttlesX".into(), series(&[Some(1000.0)]).remove(KEY).unwrap());
+            let pattern = Gate::new("g", "lambda/throttles/*", limit, window, "");
+            let single = BTreeMap::from([("lambda/throttles/all".to_string(), series(&summed).remove(KEY).unwrap())]);
+            let one = Gate::new("g", "lambda/throttles/all", limit, window, "");
+            prop_assert_eq!(evaluate(&pattern, &two, T0 + MINUTE, None), evaluate(&one, &single, T0 + MINUTE, None));
+        }
+    }
+}

@@ -814,15 +814,16 @@ fn from_json(pre: &str, obj: &Map<String, Value>) -> Parsed {
     let message = match find(obj, &["message", "msg", "errorMessage"], 0) {
         Some((_, v)) => value_text(v, MAX_LINE_WIDTH),
         None => {
-            // No message field: show the object itself (sanitised) so nothing is lost.
+            // No message field: show the object itself (sanitised) so nothing is lost. The
+            // text before it is sanitised first (no sequence in it can swallow the object),
+            // then the whole is sanitised again so that it is cut at one line's width (two
+            // parts cut separately made lines up to twice as wide; found by fuzzing).
             let mut m = sanitize(pre.trim().as_bytes());
             if !m.is_empty() {
                 m.push(' ');
             }
-            m.push_str(&sanitize(
-                serde_json::to_string(obj).unwrap_or_default().as_bytes(),
-            ));
-            m
+            m.push_str(&serde_json::to_string(obj).unwrap_or_default());
+            sanitize(m.as_bytes())
         }
     };
 
@@ -878,14 +879,17 @@ fn from_plain(body: &str) -> Parsed {
     // Lambda platform lines.
     for kind in ["START RequestId: ", "END RequestId: ", "REPORT RequestId: "] {
         if let Some(rest) = message.strip_prefix(kind) {
+            // Fields are cut at the field width like the JSON ones (the message is cut only
+            // at the line width; found by fuzzing).
+            let field = |v: &str| sanitize_with_limit(v.as_bytes(), MAX_FIELD_WIDTH);
             if let Some(id) = rest.split_whitespace().next() {
-                fields.push(("requestId", id.to_string()));
+                fields.push(("requestId", field(id)));
             }
             if kind.starts_with("REPORT") {
                 if let Some(d) = rest.split("Duration: ").nth(1) {
-                    let d: String = d.split("ms").next().unwrap_or("").trim().to_string();
+                    let d = d.split("ms").next().unwrap_or("").trim();
                     if !d.is_empty() {
-                        fields.push(("duration", format!("{d}ms")));
+                        fields.push(("duration", field(&format!("{d}ms"))));
                     }
                 }
                 if rest.contains("Status: timeout") || rest.contains("Status: error") {
@@ -1312,21 +1316,7 @@ mod tests {
         assert_eq!(out, "abc …[+6 bytes]");
     }
 
-    /// A small deterministic generator (xorshift) for the property test.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            self.0 = x;
-            x
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
+    use crate::fuzzing::Rng;
 
     const PIECES: &[&[u8]] = &[
         b"\x1b",
@@ -1385,17 +1375,13 @@ mod tests {
     fn property_output_is_always_safe_and_bounded() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for case in 0..4000 {
-            let len = if case % 50 == 0 {
-                3000
-            } else {
-                rng.below(80) as usize
-            };
+            let len = if case % 50 == 0 { 3000 } else { rng.below(80) };
             let mut input = Vec::new();
             for _ in 0..len {
                 if rng.below(4) == 0 {
-                    input.push(rng.next() as u8);
+                    input.push(rng.next_u64() as u8);
                 } else {
-                    input.extend_from_slice(PIECES[rng.below(PIECES.len() as u64) as usize]);
+                    input.extend_from_slice(PIECES[rng.below(PIECES.len())]);
                 }
             }
             let cap = match case % 3 {

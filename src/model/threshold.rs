@@ -322,3 +322,224 @@ mod tests {
         assert_eq!(fmt_num(1234.5), "1234");
     }
 }
+
+/// Properties of threshold evaluation over arbitrary windows (including NaN, infinities and
+/// missing periods).
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A period value: mostly ordinary numbers, sometimes missing, NaN or infinite.
+    fn value() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            6 => (-100.0f64..100.0).prop_map(Some),
+            1 => Just(None),
+            1 => Just(Some(f64::NAN)),
+            1 => prop_oneof![Just(f64::INFINITY), Just(f64::NEG_INFINITY)].prop_map(Some),
+        ]
+    }
+
+    fn present() -> impl Strategy<Value = f64> {
+        -100.0f64..100.0
+    }
+
+    fn missing() -> impl Strategy<Value = Missing> {
+        prop_oneof![
+            Just(Missing::Missing),
+            Just(Missing::Ignore),
+            Just(Missing::Breaching),
+            Just(Missing::NotBreaching),
+        ]
+    }
+
+    fn level() -> impl Strategy<Value = Level> {
+        prop_oneof![
+            Just(Level::NoData),
+            Just(Level::Ok),
+            Just(Level::Warn),
+            Just(Level::Crit)
+        ]
+    }
+
+    /// A valid threshold: warn trips no later than crit, 1 <= N <= M.
+    fn threshold() -> impl Strategy<Value = Threshold> {
+        (
+            -50.0f64..50.0,
+            0.0f64..50.0,
+            any::<bool>(),
+            1usize..6,
+            0usize..6,
+            missing(),
+            prop_oneof![Just(None), Just(Some(0)), Just(Some(1))],
+        )
+            .prop_map(|(w, gap, below, m, n, missing, drop)| {
+                let (warn, crit) = if below { (w, w - gap) } else { (w, w + gap) };
+                let mut t = Threshold {
+                    warn: Some(warn),
+                    crit: Some(crit),
+                    comparison: if below {
+                        Comparison::Below
+                    } else {
+                        Comparison::Above
+                    },
+                    missing,
+                    ..Threshold::above(None, None)
+                }
+                .n_of_m(n, m);
+                match drop {
+                    Some(0) => t.warn = None,
+                    Some(_) => t.crit = None,
+                    None => {}
+                }
+                t
+            })
+    }
+
+    /// Move every present value `by` in the bad direction of `t`.
+    fn worsen(t: &Threshold, window: &[Option<f64>], by: &[f64]) -> Vec<Option<f64>> {
+        window
+            .iter()
+            .zip(by.iter().cycle())
+            .map(|(v, d)| {
+                v.map(|x| match t.comparison {
+                    Comparison::Above => x + d,
+                    Comparison::Below => x - d,
+                })
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(600))]
+
+        /// Any window, any previous state: no panic, and the result is a level the threshold
+        /// can give (never Warn without a warn level, never Crit without a crit level).
+        #[test]
+        fn evaluate_is_total(t in threshold(), window in prop::collection::vec(value(), 0..12), prev in level()) {
+            let l = t.evaluate(&window, prev);
+            if t.missing != Missing::Ignore {
+                prop_assert!(l != Level::Warn || t.warn.is_some());
+                prop_assert!(l != Level::Crit || t.crit.is_some());
+            }
+            let _ = t.describe("%");
+            prop_assert!(t.validate().is_ok());
+        }
+
+        /// A value further in the bad direction never makes the state better (Level is ordered
+        /// by badness), whatever the N-of-M rule and missing-data treatment.
+        #[test]
+        fn worse_values_never_improve_the_level(
+            t in threshold(),
+            window in prop::collection::vec(value(), 1..10),
+            by in prop::collection::vec(0.0f64..50.0, 1..10),
+            prev in level(),
+        ) {
+            let before = t.evaluate(&window, prev);
+            let after = t.evaluate(&worsen(&t, &window, &by), prev);
+            prop_assert!(after >= before, "{before:?} -> {after:?} for {window:?} + {by:?}");
+        }
+
+        /// level_of is monotone in the value too, and a one-period rule is level_of.
+        #[test]
+        fn one_period_is_level_of(t in threshold(), x in present(), d in 0.0f64..50.0) {
+            let t = t.n_of_m(1, 1);
+            prop_assert_eq!(t.evaluate(&[Some(x)], Level::Ok), t.level_of(x));
+            let worse = match t.comparison { Comparison::Above => x + d, Comparison::Below => x - d };
+            prop_assert!(t.level_of(worse) >= t.level_of(x));
+        }
+
+        /// NaN is never a breach: replacing any value by NaN never makes the state worse, and
+        /// a window of NaN only is never Warn or Crit, whatever the missing-data treatment.
+        #[test]
+        fn nan_never_breaches(
+            t in threshold(),
+            window in prop::collection::vec(value(), 1..10),
+            at in any::<prop::sample::Index>(),
+        ) {
+            let i = at.index(window.len());
+            let mut nan = window.clone();
+            nan[i] = Some(f64::NAN);
+            prop_assert!(t.evaluate(&nan, Level::Ok) <= t.evaluate(&window, Level::Ok).max(Level::Ok));
+            let all_nan = vec![Some(f64::NAN); window.len()];
+            prop_assert!(t.evaluate(&all_nan, Level::Crit) <= Level::Ok);
+        }
+
+        /// N of M counts breaching periods: the order of the periods inside the window does
+        /// not matter, and periods older than the window do not either.
+        #[test]
+        fn order_within_the_window_and_older_periods_do_not_matter(
+            t in threshold(),
+            window in prop::collection::vec(value(), 1..10),
+            older in prop::collection::vec(value(), 0..6),
+            seed in any::<u64>(),
+            prev in level(),
+        ) {
+            let m = t.periods;
+            let recent = &window[window.len().saturating_sub(m)..];
+            let mut shuffled = recent.to_vec();
+            // A deterministic shuffle from the seed.
+            let mut s = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let base = t.evaluate(recent, prev);
+            prop_assert_eq!(t.evaluate(&shuffled, prev), base);
+            // Older periods are outside the window only once the window is full.
+            if recent.len() == m {
+                let mut longer = older.clone();
+                longer.extend_from_slice(recent);
+                prop_assert_eq!(t.evaluate(&longer, prev), base);
+            }
+        }
+
+        /// Below is Above mirrored: negating the values and the levels gives the same state.
+        #[test]
+        fn below_mirrors_above(
+            t in threshold(),
+            window in prop::collection::vec(value(), 0..10),
+            prev in level(),
+        ) {
+            let mirror = Threshold {
+                warn: t.warn.map(|w| -w),
+                crit: t.crit.map(|c| -c),
+                comparison: match t.comparison {
+                    Comparison::Above => Comparison::Below,
+                    Comparison::Below => Comparison::Above,
+                },
+                ..t.clone()
+            };
+            prop_assert!(mirror.validate().is_ok());
+            let negated: Vec<Option<f64>> = window.iter().map(|v| v.map(|x| -x)).collect();
+            prop_assert_eq!(mirror.evaluate(&negated, prev), t.evaluate(&window, prev));
+        }
+
+        /// Crit means at least N periods breach crit (missing ones counting only when missing
+        /// data is breaching), and Warn at least N breach warn; Ok means fewer than N breach
+        /// each level. With warn ordered before crit, a Crit window also breaches warn.
+        #[test]
+        fn levels_agree_with_counts(
+            t in threshold(),
+            window in prop::collection::vec(value(), 1..10),
+        ) {
+            let m = t.periods;
+            let w = &window[window.len().saturating_sub(m)..];
+            let count = |level: f64| w.iter().filter(|v| match v {
+                Some(x) => t.breaches(*x, level),
+                None => t.missing == Missing::Breaching,
+            }).count();
+            let n = t.datapoints;
+            let l = t.evaluate(&window, Level::Ok);
+            if w.iter().any(Option::is_some) {
+                let crit_hit = t.crit.is_some_and(|c| count(c) >= n);
+                let warn_hit = t.warn.is_some_and(|x| count(x) >= n);
+                let want = if crit_hit { Level::Crit } else if warn_hit { Level::Warn } else { Level::Ok };
+                prop_assert_eq!(l, want);
+                if let (Some(wl), Some(cl)) = (t.warn, t.crit) {
+                    prop_assert!(count(wl) >= count(cl), "warn trips first");
+                }
+            }
+        }
+    }
+}

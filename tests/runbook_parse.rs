@@ -2,6 +2,7 @@
 //! other layouts, malformed and huge input, non-UTF-8 bytes, alarm → section matching, and a
 //! deterministic fuzz loop.
 
+use opsdeck::fuzzing::Rng;
 use std::path::{Path, PathBuf};
 
 use opsdeck::model::alarm::Severity;
@@ -651,20 +652,6 @@ fn shipped_runbooks_cross_references_and_branches() {
 
 // ---- fuzz ------------------------------------------------------------------------------------
 
-/// xorshift64*: a small deterministic generator.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn fuzz_fragments_and_bytes_never_panic_and_ids_stay_unique() {
     const PIECES: &[&str] = &[
@@ -753,11 +740,11 @@ fn fuzz_fragments_and_bytes_never_panic_and_ids_stay_unique() {
         for _ in 0..rng.below(4) {
             if !bytes.is_empty() {
                 let i = rng.below(bytes.len());
-                bytes[i] = rng.next() as u8;
+                bytes[i] = rng.next_u64() as u8;
             }
         }
         let _ = runbooks::parse_bytes(&bytes, "f", "f.md");
-        let noise: Vec<u8> = (0..rng.below(200)).map(|_| rng.next() as u8).collect();
+        let noise: Vec<u8> = (0..rng.below(200)).map(|_| rng.next_u64() as u8).collect();
         let _ = runbooks::parse_bytes(&noise, "f", "f.md");
     }
 }

@@ -235,9 +235,29 @@ struct Plan {
     nodes: Vec<usize>,
 }
 
+/// The runbook's text without what must never reach a terminal: control characters (but
+/// line breaks and tabs), escape sequences' introducers, C1 controls, bidi controls and
+/// invisible format characters (see [`crate::model::log::is_invisible_format`]). A runbook
+/// comes from a file or a shared repository and is shown on shared screens, so it gets the
+/// same guarantee as log lines. Line separators become spaces, so line numbers still agree
+/// with the file's.
+fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(c),
+            '\u{2028}' | '\u{2029}' => Some(' '),
+            c if c < ' ' || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) => None,
+            c if crate::model::log::is_invisible_format(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
 /// Parse a Markdown runbook. `id` is the runbook id, `origin` names the source in warnings.
 /// Never fails: unknown structure becomes readable text, problems become warnings.
 pub fn parse(text: &str, id: &str, origin: &str) -> Runbook {
+    let cleaned = terminal_safe(text);
+    let text = cleaned.as_str();
     let mut warn_at: Vec<(usize, String)> = Vec::new();
     let blocks = blocks::blocks(text, &mut warn_at);
     let raw_lines: Vec<&str> = text

@@ -1,4 +1,5 @@
 use super::*;
+use crate::fuzzing::Rng;
 use crate::model::runbook::{SectionKind, SharedKind};
 
 fn section<'a>(rb: &'a Runbook, id: &str) -> &'a Section {
@@ -390,20 +391,6 @@ fn load_dir_reads_md_files_in_order() {
     ));
 }
 
-/// xorshift64*: a small deterministic generator for the property test.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn random_and_mutated_input_never_panics() {
     const PIECES: &[&str] = &[
@@ -493,8 +480,44 @@ fn random_and_mutated_input_never_panics() {
         let mut bytes = text.into_bytes();
         if !bytes.is_empty() {
             let i = rng.below(bytes.len());
-            bytes[i] = rng.next() as u8;
+            bytes[i] = rng.next_u64() as u8;
         }
         let _ = parse_bytes(&bytes, "r", "r.md");
     }
+}
+
+#[test]
+fn runbook_text_never_carries_controls_or_bidi_overrides_to_the_screen() {
+    // A runbook from a shared repository is shown on shared screens: the same guarantee as
+    // log lines. Line numbers still agree with the file.
+    let text = "# Book\n\n## Api\u{202e}Down {#api-down}\n\n\
+                1. Restart \u{1b}]52;c;ZXZpbA==\u{7}the \u{9b}2Jservice\u{200b}\n\
+                2. Tell\u{2028}the team\u{2066}\n\n```\naws lambda get-function\u{1b}[2J\n```\n";
+    let rb = parse(text, "t", "t.md");
+    let s = section(&rb, "api-down");
+    let mut all = vec![s.title.clone()];
+    for st in &s.steps {
+        all.push(st.text.clone());
+        all.extend(st.commands.iter().cloned());
+    }
+    all.extend(s.body.iter().cloned());
+    all.extend(s.summary.iter().cloned());
+    for t in &all {
+        assert!(
+            !t.chars()
+                .any(|c| c.is_control() && c != '\n' || crate::model::log::is_invisible_format(c)),
+            "{t:?}"
+        );
+    }
+    assert_eq!(s.title, "ApiDown");
+    assert_eq!(s.line, 3);
+    assert_eq!(
+        s.body,
+        [
+            "1. Restart ]52;c;ZXZpbA==the 2Jservice",
+            "2. Tell the team",
+            "",
+            "    aws lambda get-function[2J",
+        ]
+    );
 }

@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthChar;
 use crate::config;
 use crate::keymap::{KeyCombo, Keymap};
 use crate::model::log::{
-    self, is_invisible_format, LogBuffer, MAX_FIELD_WIDTH, MAX_LINE_BYTES, MAX_LINE_WIDTH,
+    self, never_on_screen, LogBuffer, MAX_FIELD_WIDTH, MAX_LINE_BYTES, MAX_LINE_WIDTH,
     MAX_MARKER_WIDTH,
 };
 use crate::runbooks;
@@ -27,9 +27,7 @@ pub const RUNBOOK_ORIGIN: &str = "fuzz-runbook.md";
 /// reach the screen from a log line (C0 controls including TAB and line breaks, DEL, C1
 /// controls, bidi overrides and other invisible format characters).
 pub fn terminal_hazard(s: &str) -> Option<(usize, char)> {
-    s.char_indices().find(|&(_, c)| {
-        c < ' ' || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) || is_invisible_format(c)
-    })
+    s.char_indices().find(|&(_, c)| never_on_screen(c))
 }
 
 fn assert_clean(what: &str, s: &str, max_width: usize, input: &[u8]) {

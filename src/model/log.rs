@@ -413,6 +413,13 @@ fn is_line_break(c: char) -> bool {
     )
 }
 
+/// Whether `c` must never reach the terminal from data (log lines, runbooks): a C0 control
+/// (TAB and line breaks included), DEL, a C1 control, or a bidi control or other invisible
+/// format character. Callers that keep line structure let their line breaks through first.
+pub fn never_on_screen(c: char) -> bool {
+    is_c0(c) || c == DEL || is_c1(c) || is_invisible_format(c)
+}
+
 /// Bidi controls and invisible format characters that must not reach the terminal.
 pub fn is_invisible_format(c: char) -> bool {
     matches!(c,
@@ -1144,9 +1151,7 @@ mod tests {
         sanitize(b)
     }
 
-    fn is_forbidden(c: char) -> bool {
-        c < ' ' || c == DEL || is_c1(c) || is_invisible_format(c)
-    }
+    use super::never_on_screen as is_forbidden;
 
     #[test]
     fn plain_text_passes_through() {

@@ -237,7 +237,7 @@ struct Plan {
 
 /// The runbook's text without what must never reach a terminal: control characters (but
 /// line breaks and tabs), escape sequences' introducers, C1 controls, bidi controls and
-/// invisible format characters (see [`crate::model::log::is_invisible_format`]). A runbook
+/// invisible format characters (see [`crate::model::log::never_on_screen`]). A runbook
 /// comes from a file or a shared repository and is shown on shared screens, so it gets the
 /// same guarantee as log lines. Line separators become spaces, so line numbers still agree
 /// with the file's.
@@ -246,8 +246,7 @@ fn terminal_safe(text: &str) -> String {
         .filter_map(|c| match c {
             '\n' | '\r' | '\t' => Some(c),
             '\u{2028}' | '\u{2029}' => Some(' '),
-            c if c < ' ' || c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) => None,
-            c if crate::model::log::is_invisible_format(c) => None,
+            c if crate::model::log::never_on_screen(c) => None,
             c => Some(c),
         })
         .collect()
